@@ -1,0 +1,3 @@
+"""secpolicy: a security policy linter and enforcement engine for containers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from secpolicy.cli import main
+
+raise SystemExit(main())

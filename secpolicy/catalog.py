@@ -1,0 +1,159 @@
+"""The rule catalog: one YAML file per rule in ``rules/``.
+
+A rule is metadata (id, slug, severity, docs, aliases) plus the name of a
+check and its parameters.  The catalog ships inside the wheel as
+``secpolicy/_rules``; in a source checkout it is the top-level ``rules/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from secpolicy.model import Severity
+
+_ID = re.compile(r"^[A-Z]+[0-9]{3}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TARGETS = frozenset({"dockerfile", "context", "container", "any"})
+PROFILES = frozenset({"default", "pss-baseline", "pss-restricted"})
+DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to suppress")
+_REQUIRED = ("id", "slug", "title", "target", "severity", "security-severity", "profiles", "check", "docs")
+_OPTIONAL = ("params", "aliases")
+
+
+class CatalogError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    slug: str
+    title: str
+    target: str
+    severity: Severity
+    security_severity: float
+    profiles: tuple[str, ...]
+    check: str
+    docs: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    source: Path | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "title": self.title,
+            "target": self.target,
+            "severity": self.severity.label,
+            "security-severity": self.security_severity,
+            "profiles": list(self.profiles),
+            "check": self.check,
+            "params": dict(self.params),
+            "aliases": list(self.aliases),
+        }
+
+
+def builtin_dir() -> Path:
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def load_rule(path: Path, known_checks: Iterable[str]) -> Rule:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot read rule file: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: a rule file must be a mapping")
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise CatalogError(f"{path}: missing key(s): {', '.join(missing)}")
+    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise CatalogError(f"{path}: unknown key(s): {', '.join(unknown)}")
+
+    def fail(key: str, why: str) -> CatalogError:
+        return CatalogError(f"{path}: {key}: {why}")
+
+    rid, slug = data["id"], data["slug"]
+    if not isinstance(rid, str) or not _ID.match(rid):
+        raise fail("id", f"{rid!r} is not like DF101")
+    if path.stem != rid:
+        raise fail("id", f"{rid} must live in {rid}.yaml")
+    if not isinstance(slug, str) or not _SLUG.match(slug):
+        raise fail("slug", f"{slug!r} is not kebab-case")
+    if data["target"] not in TARGETS:
+        raise fail("target", f"must be one of {sorted(TARGETS)}")
+    try:
+        severity = Severity.parse(str(data["severity"]))
+    except ValueError as exc:
+        raise fail("severity", str(exc)) from None
+    score = data["security-severity"]
+    if not isinstance(score, int | float) or not 0 <= score <= 10:
+        raise fail("security-severity", "must be a number from 0.0 to 10.0")
+    profiles = data["profiles"]
+    if not isinstance(profiles, list) or not set(profiles) <= PROFILES:
+        raise fail("profiles", f"must be a list drawn from {sorted(PROFILES)}")
+    if data["check"] not in set(known_checks):
+        raise fail("check", f"unknown check {data['check']!r}")
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise fail("params", "must be a mapping")
+    aliases = data.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and ":" in a for a in aliases):
+        raise fail("aliases", "must be a list of 'tool:ID' strings")
+    docs = data["docs"]
+    if not isinstance(docs, str) or not all(s in docs for s in DOC_SECTIONS):
+        raise fail("docs", f"must contain the sections {', '.join(DOC_SECTIONS)}")
+    return Rule(
+        id=rid,
+        slug=slug,
+        title=str(data["title"]),
+        target=data["target"],
+        severity=severity,
+        security_severity=float(score),
+        profiles=tuple(profiles),
+        check=data["check"],
+        docs=docs.strip() + "\n",
+        params=params,
+        aliases=tuple(aliases),
+        source=path,
+    )
+
+
+def load(directory: Path | None = None) -> dict[str, Rule]:
+    from secpolicy.checks import CHECKS, ENGINE_CHECKS
+
+    directory = directory or builtin_dir()
+    known = set(CHECKS) | ENGINE_CHECKS
+    rules: dict[str, Rule] = {}
+    slugs: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        rule = load_rule(path, known)
+        if rule.slug in slugs:
+            raise CatalogError(f"{path}: slug {rule.slug!r} is already used by {slugs[rule.slug]}")
+        slugs[rule.slug] = rule.id
+        rules[rule.id] = rule
+    if not rules:
+        raise CatalogError(f"no rule files found in {directory}")
+    return rules
+
+
+def find(rules: Mapping[str, Rule], key: str) -> Rule | None:
+    """Look a rule up by id (any case) or slug."""
+    upper = key.upper()
+    if upper in rules:
+        return rules[upper]
+    for rule in rules.values():
+        if rule.slug == key.lower():
+            return rule
+    return None

@@ -1,0 +1,80 @@
+"""What a check receives and returns, and helpers shared by checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from secpolicy.dockerfile.instructions import Instruction
+from secpolicy.resolve.dockerfile import Analysis, StageState
+from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One problem found by a check; the engine adds rule id and severity."""
+
+    line: int
+    message: str
+    column: int = 1
+    stage: str | None = None
+
+
+Params = Mapping[str, Any]
+Check = Callable[[Analysis, Params], Iterator[Hit]]
+
+
+def stage_label(state: StageState) -> str:
+    return f"stage {state.label}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A program a RUN instruction starts, with the line it is on."""
+
+    state: StageState
+    instruction: Instruction
+    invocation: Invocation
+    line: int
+    onbuild: bool
+
+
+def run_instructions(analysis: Analysis) -> Iterator[tuple[StageState, Instruction, bool]]:
+    """RUN instructions of every stage the target's build runs (and ONBUILD RUN)."""
+    for state in analysis.reachable:
+        for inst in state.stage.instructions:
+            if inst.cmd == "run":
+                yield state, inst, False
+            elif inst.cmd == "onbuild":
+                child = inst.onbuild
+                if child is not None and child.cmd == "run":
+                    yield state, child, True
+
+
+def run_steps(analysis: Analysis) -> Iterator[Step]:
+    """Every program every reachable RUN starts, heredoc scripts included."""
+    for state, inst, onbuild in run_instructions(analysis):
+        if inst.is_json:
+            for inv in unwrap(inst.args):
+                yield Step(state, inst, inv, inst.line, onbuild)
+            continue
+        text = inst.args[0] if inst.args else ""
+        for inv in invocations(text):
+            yield Step(state, inst, inv, inst.line, onbuild)
+        for doc in inst.heredocs:
+            if _runs_as_shell(text, doc.content):
+                for inv in invocations(doc.content):
+                    line = doc.line + doc.content.count("\n", 0, inv.offset)
+                    yield Step(state, inst, inv, line, onbuild)
+
+
+def _runs_as_shell(command: str, body: str) -> bool:
+    """A heredoc body is a shell script when RUN executes it with a shell."""
+    if body.startswith("#!"):
+        interpreter = body[2:].split("\n", 1)[0].split()
+        if interpreter and interpreter[0].endswith("/env") and len(interpreter) > 1:
+            interpreter = interpreter[1:]
+        return bool(interpreter) and interpreter[0].rsplit("/", 1)[-1] in SHELLS
+    first = [inv.name for inv in invocations(command)][:1]
+    return not first or first[0] in SHELLS

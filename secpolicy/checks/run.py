@@ -1,0 +1,120 @@
+"""Checks on what RUN steps do with privileges (DF104, DF201-DF203)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from secpolicy.checks.base import Hit, Params, Step, run_instructions, run_steps, stage_label
+from secpolicy.resolve.dockerfile import Analysis
+from secpolicy.resolve.user import numeric
+
+
+def _where(step: Step) -> str:
+    prefix = "ONBUILD " if step.onbuild else ""
+    return f"{prefix}RUN in {stage_label(step.state)}"
+
+
+def _switch_target(args: tuple[str, ...], user_opts: frozenset[str]) -> str | None:
+    """The user ``su``-like tools switch to (``None`` means root by default)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in user_opts and i + 1 < len(args):
+            return args[i + 1]
+        if arg in ("-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w"):
+            i += 2
+            continue
+        if arg == "-" or arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
+def _is_root(user: str | None) -> bool:
+    return user is None or user == "root" or numeric(user.split(":")[0]) == 0
+
+
+def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF104: sudo/doas/su, or gosu/su-exec *to root*, in a RUN step."""
+    gain = set(params.get("tools", ["sudo", "doas"]))
+    switch_to_root = set(params.get("switch-to-root", ["su"]))
+    drop = set(params.get("drop-tools", ["gosu", "su-exec"]))
+    for step in run_steps(analysis):
+        inv = step.invocation
+        if inv.name in gain:
+            yield Hit(step.line, f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead", stage=stage_label(step.state))
+        elif inv.name in switch_to_root and _is_root(_switch_target(inv.args, frozenset({"-u"}))):
+            yield Hit(step.line, f"{_where(step)} uses {inv.name} to become root", stage=stage_label(step.state))
+        elif inv.name in drop and inv.args and _is_root(inv.args[0]):
+            yield Hit(step.line, f"{_where(step)} uses {inv.name} {inv.args[0]}: that gains root instead of dropping it", stage=stage_label(step.state))
+
+
+def insecure_build(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF201: ``RUN --security=insecure`` (a privileged build step)."""
+    for state, inst, onbuild in run_instructions(analysis):
+        if inst.flag("security") == "insecure":
+            prefix = "ONBUILD " if onbuild else ""
+            yield Hit(inst.line, f"{prefix}RUN --security=insecure in {stage_label(state)} runs the step with all capabilities (like docker run --privileged)", inst.column, stage_label(state))
+
+
+def setcap(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF202: ``setcap`` granting file capabilities."""
+    for step in run_steps(analysis):
+        inv = step.invocation
+        if inv.name != "setcap":
+            continue
+        args = [a for a in inv.args if not a.startswith("-") or a == "-"]
+        if "-r" in inv.args or not args:
+            continue
+        caps, files = args[0], args[1:]
+        where = " ".join(files) if files else "a file"
+        yield Hit(step.line, f"{_where(step)} grants file capabilities {caps} to {where}: any user running it gains them", stage=stage_label(step.state))
+
+
+_SYMBOLIC = re.compile(r"^[ugoa]*[+=][rwxXstugo]*$")
+
+
+def _sets_special_bits(mode: str) -> bool:
+    if re.fullmatch(r"[0-7]{4,}", mode):
+        return int(mode[-4], 8) & 0o6 != 0
+    for clause in mode.split(","):
+        if _SYMBOLIC.match(clause):
+            ops = re.split(r"[+=-]", clause, maxsplit=1)
+            op = clause[len(ops[0])]
+            if op in "+=" and "s" in clause[len(ops[0]) + 1 :]:
+                return True
+    return False
+
+
+def _chmod_mode(args: tuple[str, ...]) -> str | None:
+    for arg in args:
+        if arg.startswith("--"):
+            continue
+        if arg.startswith("-") and not _SYMBOLIC.match(arg[1:] or "x"):
+            continue
+        return arg
+    return None
+
+
+def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF203: setuid/setgid bits set by chmod, install -m or COPY/ADD --chmod."""
+    for step in run_steps(analysis):
+        inv = step.invocation
+        mode = None
+        if inv.name == "chmod":
+            mode = _chmod_mode(inv.args)
+        elif inv.name == "install":
+            for i, arg in enumerate(inv.args):
+                if arg in ("-m", "--mode") and i + 1 < len(inv.args):
+                    mode = inv.args[i + 1]
+                elif arg.startswith("--mode="):
+                    mode = arg.partition("=")[2]
+        if mode and _sets_special_bits(mode):
+            yield Hit(step.line, f"{_where(step)} sets the setuid/setgid bit ({inv.name} {mode}): the file runs with its owner's privileges", stage=stage_label(step.state))
+    for state in analysis.reachable:
+        for inst in state.stage.instructions:
+            mode = inst.flag("chmod") if inst.cmd in ("copy", "add") else None
+            if mode and _sets_special_bits(mode):
+                yield Hit(inst.line, f"{inst.keyword} --chmod={mode} in {stage_label(state)} sets the setuid/setgid bit", inst.column, stage_label(state))

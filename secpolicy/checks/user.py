@@ -1,0 +1,69 @@
+"""Checks on the effective user of the target stage (DF101-DF103)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from secpolicy.checks.base import Hit, Params, stage_label
+from secpolicy.model import EffectiveUser
+from secpolicy.resolve.dockerfile import Analysis
+
+
+def _where(analysis: Analysis) -> tuple[int, int]:
+    """The USER line that decided the user, else the target's FROM line."""
+    target = analysis.target
+    inst = target.user_instruction or target.stage.from_
+    return inst.line, inst.column
+
+
+def _describe(user: EffectiveUser) -> str:
+    return f"USER {user.spec}" if user.spec else str(user.source)
+
+
+def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF101: the target runs as uid 0, or its user cannot be resolved."""
+    target = analysis.target
+    user = target.user
+    line, column = _where(analysis)
+    stage = stage_label(target)
+    decided_here = target.user_instruction is not None
+    if not user.known:
+        yield Hit(line, f"{stage} may run as root: {user.reason}", column, stage)
+    elif user.is_root:
+        if decided_here:
+            via = f"USER {target.user_instruction.args[0]}" if target.user_instruction else ""
+            value = f" (resolves to {user.spec})" if user.spec and via != f"USER {user.spec}" else ""
+            yield Hit(line, f"{stage} runs as root: {via}{value} is uid 0", column, stage)
+        else:
+            yield Hit(line, f"{stage} runs as root: no USER in the stage chain and {user.source}", column, stage)
+
+
+def named(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF102: the deciding USER names a user instead of giving a numeric uid."""
+    target = analysis.target
+    user = target.user
+    if target.user_instruction is None or not user.known or user.is_root or user.name is None:
+        return
+    line, column = _where(analysis)
+    hint = f"use the numeric uid ({user.uid})" if user.uid is not None else "use a numeric uid"
+    yield Hit(
+        line,
+        f"USER {user.name} is a name, not a numeric uid: kubelet cannot verify runAsNonRoot; {hint}",
+        column,
+        stage_label(target),
+    )
+
+
+def root_group(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF103: the deciding USER sets the primary group to 0 explicitly."""
+    target = analysis.target
+    user = target.user
+    if target.user_instruction is None or not user.known or user.is_root or not user.explicit_root_group:
+        return
+    line, column = _where(analysis)
+    yield Hit(
+        line,
+        f"USER {user.spec} sets primary group {user.group} (gid 0): files owned by the root group become writable",
+        column,
+        stage_label(target),
+    )

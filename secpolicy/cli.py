@@ -1,0 +1,297 @@
+"""The ``secpolicy`` command line: parse arguments, call the engine, render, exit.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings (or a file that
+could not be linted); 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from secpolicy.catalog import Rule
+    from secpolicy.engine import Engine, FileResult
+
+app = typer.Typer(
+    name="secpolicy",
+    help="Security policy linter for Dockerfiles: who a container runs as, with which privileges, and which secrets it leaks.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    note = "note"
+    never = "never"
+
+
+def _usage_error(message: str) -> NoReturn:
+    typer.echo(f"secpolicy: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _split_ids(values: list[str] | None) -> list[str]:
+    return [v.strip().upper() for raw in values or [] for v in raw.split(",") if v.strip()]
+
+
+def _build_args(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw in values or []:
+        key, eq, value = raw.partition("=")
+        if not key:
+            _usage_error(f"--build-arg {raw!r}: expected KEY=VALUE")
+        out[key] = value if eq else os.environ.get(key, "")
+    return out
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _usage_error(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _engine(
+    paths: list[Path],
+    config_file: Path | None,
+    build_arg: list[str] | None,
+    target: str | None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+) -> Engine:
+    from secpolicy import catalog, config
+    from secpolicy.engine import Engine, LintOptions
+
+    try:
+        rules = catalog.load()
+    except catalog.CatalogError as exc:
+        _usage_error(f"rule catalog: {exc}")
+    known = set(rules)
+    for rid in _split_ids(select) + _split_ids(ignore):
+        if not any(r.startswith(rid) for r in known):
+            _usage_error(f"unknown rule or prefix {rid!r} (see 'secpolicy rules')")
+    cfg_path = config_file
+    if cfg_path is None:
+        start = next((p for p in paths if str(p) != "-"), Path.cwd())
+        cfg_path = config.discover(start)
+    try:
+        cfg = config.load(cfg_path) if cfg_path else config.Config()
+    except config.ConfigError as exc:
+        _usage_error(str(exc))
+    options = LintOptions(_build_args(build_arg), target, _split_ids(select), _split_ids(ignore), cfg)
+    return Engine(rules, options)
+
+
+def _lint_all(engine: Engine, paths: list[Path], stdin_filename: str) -> tuple[list[FileResult], list[str]]:
+    from secpolicy import sources
+    from secpolicy.discover import discover
+
+    results: list[FileResult] = []
+    errors: list[str] = []
+    base = Path.cwd()
+    for path in paths:
+        if str(path) == "-":
+            try:
+                text = sources.decode(sys.stdin.buffer.read(sources.MAX_BYTES + 1))
+            except sources.SourceError as exc:
+                results.append(engine.unreadable(stdin_filename, exc))
+                continue
+            results.append(engine.lint_text(text, stdin_filename))
+            continue
+        for found in discover([path]):
+            display = sources.display(found.path, base)
+            if found.problem:
+                results.append(engine.unreadable(display, sources.SourceError(found.problem)))
+            else:
+                results.append(engine.read_and_lint(found.path, display))
+    for result in results:
+        if result.error:
+            errors.append(result.error)
+    return results, errors
+
+
+def _check_paths(paths: list[Path]) -> None:
+    for path in paths:
+        if str(path) != "-" and not os.path.lexists(path):
+            _usage_error(f"{path}: no such file or directory")
+    if sum(1 for p in paths if str(p) == "-") > 1:
+        _usage_error("'-' (stdin) can be given only once")
+
+
+BuildArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--build-arg", metavar="KEY=VALUE", help="Build argument, as for docker build (repeatable)."),
+]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Stage to judge (default: the last stage).")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Policy file (default: secpolicy.yaml or .secpolicy.yaml found upwards)."),
+]
+StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", help="Name to report for '-' (stdin).")]
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Dockerfiles or directories to search (default: .); '-' reads stdin.", show_default=False),
+]
+
+
+@app.command()
+def lint(
+    paths: PathsArg = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")] = None,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")] = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")] = FailOn.error,
+    config_file: ConfigOpt = None,
+    stdin_filename: StdinNameOpt = "<stdin>",
+    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings in text output too.")] = False,
+) -> None:
+    """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
+
+    Directories are searched for Dockerfile, Containerfile, Dockerfile.*,
+    *.Dockerfile, *.dockerfile and Containerfile.*, honouring .gitignore.
+    SP001 (file could not be linted) is always reported.
+    """
+    paths = paths or [Path(".")]
+    _check_paths(paths)
+    engine = _engine(paths, config_file, build_arg, target, select, ignore)
+    results, errors = _lint_all(engine, paths, stdin_filename)
+    findings = [f for r in results for f in r.findings]
+    if format is Format.json:
+        from secpolicy.report import jsondoc
+
+        text = jsondoc.findings(findings, len(results), errors)
+    else:
+        from secpolicy.report import text as text_report
+
+        text = text_report.findings(findings, len(results), errors, color=_color(output), show_suppressed=show_suppressed)
+    _write(text, output)
+    if errors:
+        raise typer.Exit(2)
+    if fail_on is not FailOn.never:
+        from secpolicy.model import Severity
+
+        threshold = Severity.parse(fail_on.value)
+        if any(f.severity >= threshold and not f.suppressed for f in findings):
+            raise typer.Exit(1)
+
+
+@app.command()
+def resolve(
+    paths: PathsArg = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    all_stages: Annotated[bool, typer.Option("--all-stages", help="Print every stage, not only the target.")] = False,
+    config_file: ConfigOpt = None,
+    stdin_filename: StdinNameOpt = "<stdin>",
+) -> None:
+    """Print the effective user, capabilities and privileges per target, with the line that decided each."""
+    from secpolicy.resolve.context import stage_context
+
+    paths = paths or [Path(".")]
+    _check_paths(paths)
+    # resolve needs only the analysis: every rule but SP001 stays off
+    engine = _engine(paths, config_file, build_arg, target, select=["SP001"])
+    results, errors = _lint_all(engine, paths, stdin_filename)
+    contexts = []
+    failed = False
+    for result in results:
+        if result.analysis is None:
+            failed = failed or not result.error
+            for f in result.findings:
+                typer.echo(f"{f.path}:{f.line}: {f.message}", err=True)
+            continue
+        states = result.analysis.states if all_stages else [result.analysis.target]
+        contexts += [stage_context(result.path, s) for s in states]
+    for error in errors:
+        typer.echo(f"secpolicy: error: {error}", err=True)
+    if format is Format.json:
+        from secpolicy.report import jsondoc
+
+        _write(jsondoc.contexts(contexts), None)
+    else:
+        from secpolicy.report import text as text_report
+
+        _write(text_report.contexts(contexts), None)
+    if errors:
+        raise typer.Exit(2)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def rules(
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+) -> None:
+    """List the rule catalog."""
+    import json
+
+    from secpolicy import catalog
+
+    catalog_rules = catalog.load()
+    if format is Format.json:
+        _write(json.dumps([r.to_json() for r in catalog_rules.values()], indent=2) + "\n", None)
+        return
+    width = max(len(r.slug) for r in catalog_rules.values())
+    lines = [f"{r.id:<7} {r.severity.label:<8} {r.slug:<{width}}  {r.title}" for r in catalog_rules.values()]
+    _write("\n".join(lines) + "\n", None)
+
+
+@app.command()
+def explain(rule: Annotated[str, typer.Argument(help="Rule id (DF101) or slug (root-user).")]) -> None:
+    """Print one rule's documentation."""
+    from secpolicy import catalog, docs
+
+    found: Rule | None = catalog.find(catalog.load(), rule)
+    if found is None:
+        _usage_error(f"unknown rule {rule!r} (see 'secpolicy rules')")
+    _write(docs.render(found), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; no traceback reaches the user unless SECPOLICY_DEBUG is set."""
+    try:
+        app(args=argv, prog_name="secpolicy", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence for users
+        if os.environ.get("SECPOLICY_DEBUG"):
+            raise
+        typer.echo(f"secpolicy: internal error: {type(exc).__name__}: {exc} (set SECPOLICY_DEBUG=1 for a traceback)", err=True)
+        return 2
+    return 0
+
+
+def run() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Go's notion of white space (``unicode.IsSpace``).
+
+BuildKit splits and trims with Go's predicate, which differs from
+``str.isspace`` (Python also counts U+001C..U+001F as space).
+"""
+
+from __future__ import annotations
+
+_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def go_isspace(ch: str) -> bool:
+    return ch in _SPACE
+
+
+def lstrip(text: str) -> str:
+    i = 0
+    while i < len(text) and text[i] in _SPACE:
+        i += 1
+    return text[i:]
+
+
+def strip(text: str) -> str:
+    text = lstrip(text)
+    j = len(text)
+    while j > 0 and text[j - 1] in _SPACE:
+        j -= 1
+    return text[:j]

@@ -1,0 +1,214 @@
+"""Instructions and stages: the layer BuildKit calls ``instructions.Parse``.
+
+Turns the line-level AST into stages and checks what BuildKit checks before
+a build starts (unknown instructions, FROM shape, stage names, arguments).
+Flags that a newer Dockerfile frontend may add are kept, not rejected, so a
+new BuildKit feature never turns into a spurious parse error here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from secpolicy.dockerfile.syntax import DockerfileSyntaxError, Heredoc, Node, ParseResult, parse
+
+KNOWN = frozenset(
+    {
+        "add",
+        "arg",
+        "cmd",
+        "copy",
+        "entrypoint",
+        "env",
+        "expose",
+        "from",
+        "healthcheck",
+        "label",
+        "maintainer",
+        "onbuild",
+        "run",
+        "shell",
+        "stopsignal",
+        "user",
+        "volume",
+        "workdir",
+    }
+)
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+_NEEDS_ARGS = {
+    "arg": "ARG requires at least one argument",
+    "env": "ENV requires at least one argument",
+    "label": "LABEL requires at least one argument",
+    "user": "USER requires exactly one argument",
+    "workdir": "WORKDIR requires exactly one argument",
+    "from": "FROM requires either one or three arguments",
+    "expose": "EXPOSE requires at least one argument",
+    "stopsignal": "STOPSIGNAL requires exactly one argument",
+    "maintainer": "MAINTAINER requires exactly one argument",
+    "onbuild": "ONBUILD requires at least one argument",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    value: str | None
+
+
+@dataclass
+class Instruction:
+    node: Node
+    flags: list[Flag]
+
+    @property
+    def cmd(self) -> str:
+        return self.node.cmd
+
+    @property
+    def keyword(self) -> str:
+        return self.node.cmd.upper()
+
+    @property
+    def args(self) -> list[str]:
+        return self.node.args
+
+    @property
+    def line(self) -> int:
+        return self.node.line
+
+    @property
+    def column(self) -> int:
+        return self.node.column
+
+    @property
+    def heredocs(self) -> list[Heredoc]:
+        return self.node.heredocs
+
+    @property
+    def is_json(self) -> bool:
+        return self.node.json
+
+    def flag(self, name: str) -> str | None:
+        """Value of the last ``--name=value`` (``""`` for a bare ``--name``)."""
+        value = None
+        for f in self.flags:
+            if f.name == name:
+                value = f.value if f.value is not None else ""
+        return value
+
+    def flag_values(self, name: str) -> list[str]:
+        return [f.value or "" for f in self.flags if f.name == name]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """ENV/LABEL key-value pairs (raw, before expansion)."""
+        a = self.node.args
+        return [(a[i], a[i + 1]) for i in range(0, len(a) - 2, 3)]
+
+    @property
+    def onbuild(self) -> Instruction | None:
+        child = self.node.child
+        return Instruction(child, _flags(child)) if child else None
+
+
+@dataclass
+class Stage:
+    index: int
+    from_: Instruction
+    base: str
+    name: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name is not None else str(self.index)
+
+
+@dataclass
+class Dockerfile:
+    path: str
+    text: str
+    parsed: ParseResult
+    meta_args: list[Instruction]
+    stages: list[Stage]
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    def stage(self, name: str) -> Stage | None:
+        key = name.lower()
+        for stage in self.stages:
+            if stage.name == key or (stage.name is None and str(stage.index) == key):
+                return stage
+        return None
+
+
+def _flags(node: Node) -> list[Flag]:
+    out: list[Flag] = []
+    for raw in node.flags:
+        body = raw[2:] if raw.startswith("--") else raw
+        name, eq, value = body.partition("=")
+        out.append(Flag(name.lower(), value if eq else None))
+    return out
+
+
+def _fail(node: Node, message: str) -> DockerfileSyntaxError:
+    return DockerfileSyntaxError(message, node.line, node.end_line)
+
+
+def _check(node: Node, nested: bool = False) -> None:
+    if node.cmd not in KNOWN:
+        raise _fail(node, f"unknown instruction: {node.keyword}")
+    if not node.args and node.cmd in _NEEDS_ARGS and not node.child:
+        raise _fail(node, _NEEDS_ARGS[node.cmd])
+    if node.cmd in ("copy", "add") and len(node.args) + len(node.heredocs) < 2:
+        raise _fail(
+            node,
+            f"{node.cmd.upper()} requires at least two arguments, but only one was provided."
+            " Destination could not be determined",
+        )
+    if node.cmd == "onbuild":
+        child = node.child
+        if child is None:
+            raise _fail(node, _NEEDS_ARGS["onbuild"])
+        if child.cmd in ("onbuild", "from", "maintainer"):
+            raise _fail(node, f"{child.cmd.upper()} isn't allowed as an ONBUILD trigger")
+        _check(child, nested=True)
+
+
+def load(text: str, path: str) -> Dockerfile:
+    """Parse and validate; raise DockerfileSyntaxError where a build would fail."""
+    parsed = parse(text)
+    meta: list[Instruction] = []
+    stages: list[Stage] = []
+    names: set[str] = set()
+    for node in parsed.nodes:
+        _check(node)
+        inst = Instruction(node, _flags(node))
+        if node.cmd == "from":
+            stages.append(_stage(inst, len(stages), names))
+        elif not stages:
+            if node.cmd != "arg":
+                raise _fail(node, f"{node.cmd.upper()} before the first FROM: no build stage in current context")
+            meta.append(inst)
+        else:
+            stages[-1].instructions.append(inst)
+    if not stages:
+        raise DockerfileSyntaxError("dockerfile contains no stages to build (no FROM)", 1)
+    return Dockerfile(path, text, parsed, meta, stages)
+
+
+def _stage(inst: Instruction, index: int, names: set[str]) -> Stage:
+    args = inst.args
+    name: str | None = None
+    if len(args) == 3 and args[1].lower() == "as":
+        name = args[2].lower()
+        if not _STAGE_NAME.match(name):
+            raise _fail(inst.node, f"invalid name for build stage: {args[2]!r}")
+        if name in names:
+            raise _fail(inst.node, f"duplicate stage name {args[2]!r}")
+        names.add(name)
+    elif len(args) != 1:
+        raise _fail(inst.node, _NEEDS_ARGS["from"])
+    return Stage(index, inst, args[0], name)

@@ -1,0 +1,314 @@
+"""Word splitting and variable expansion with BuildKit's shell-word semantics.
+
+BuildKit expands ``$VAR``/``${VAR…}`` in FROM, USER, ENV, ARG, COPY and a few
+other instructions with its own small lexer (not a real shell).  This module
+follows that lexer so that a USER line resolves to exactly what the builder
+would use.  Unlike BuildKit it also records *which* variables it could not
+resolve, because an unknown value must never be mistaken for a safe one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from secpolicy.dockerfile.gospace import go_isspace
+
+_SPECIAL_PARAMS = frozenset("@*#?-$!0")
+
+
+class LexError(ValueError):
+    """A word BuildKit itself would refuse (bad substitution, open quote…)."""
+
+
+@dataclass
+class Expansion:
+    """Result of expanding one word.
+
+    ``unknown`` holds variables the Dockerfile never defines (they may come
+    from the base image's ENV); ``unset`` holds ARGs declared without a value
+    and not supplied with ``--build-arg``.
+    """
+
+    value: str
+    words: list[str]
+    unknown: set[str] = field(default_factory=set)
+    unset: set[str] = field(default_factory=set)
+
+    @property
+    def resolved(self) -> bool:
+        return not self.unknown
+
+
+# A variable scope maps names to values; ``None`` is a declared ARG with no
+# value.  A name that is absent is unknown.
+Scope = Mapping[str, str | None]
+
+
+@dataclass
+class _Words:
+    word: str = ""
+    words: list[str] = field(default_factory=list)
+    in_word: bool = False
+
+    def add_char(self, ch: str) -> None:
+        if go_isspace(ch):
+            if self.in_word and self.word:
+                self.words.append(self.word)
+                self.word = ""
+                self.in_word = False
+        else:
+            self.add_raw_char(ch)
+
+    def add_raw_char(self, ch: str) -> None:
+        self.word += ch
+        self.in_word = True
+
+    def add_string(self, text: str) -> None:
+        for ch in text:
+            self.add_char(ch)
+
+    def add_raw_string(self, text: str) -> None:
+        self.word += text
+        self.in_word = True
+
+    def done(self) -> list[str]:
+        if self.word:
+            self.words.append(self.word)
+            self.word = ""
+            self.in_word = False
+        return self.words
+
+
+class Lexer:
+    """One expansion run over a single source string."""
+
+    def __init__(
+        self,
+        escape: str = "\\",
+        *,
+        raw_quotes: bool = False,
+        raw_escapes: bool = False,
+        skip_unset: bool = False,
+    ) -> None:
+        self.escape = escape
+        self.raw_quotes = raw_quotes
+        self.raw_escapes = raw_escapes
+        self.skip_unset = skip_unset
+
+    def expand(self, source: str, scope: Scope | None = None) -> Expansion:
+        run = _Run(self, source, scope or {})
+        value, words = run.until(None)
+        return Expansion(value, words, run.unknown, run.unset)
+
+
+class _Run:
+    def __init__(self, lexer: Lexer, src: str, scope: Scope) -> None:
+        self.lx = lexer
+        self.src = src
+        self.pos = 0
+        self.scope = scope
+        self.unknown: set[str] = set()
+        self.unset: set[str] = set()
+
+    def peek(self) -> str:
+        return self.src[self.pos] if self.pos < len(self.src) else ""
+
+    def next(self) -> str:
+        ch = self.peek()
+        if ch:
+            self.pos += 1
+        return ch
+
+    def until(self, stop: str | None) -> tuple[str, list[str]]:
+        out: list[str] = []
+        words = _Words()
+        while self.pos < len(self.src):
+            ch = self.peek()
+            if stop is not None and ch == stop:
+                self.pos += 1
+                return "".join(out), words.done()
+            if ch == "'":
+                tmp = self.single_quote()
+                out.append(tmp)
+                words.add_raw_string(tmp)
+            elif ch == '"':
+                tmp = self.double_quote()
+                out.append(tmp)
+                words.add_raw_string(tmp)
+            elif ch == "$":
+                tmp = self.dollar()
+                out.append(tmp)
+                words.add_string(tmp)
+            else:
+                self.pos += 1
+                if ch == self.lx.escape:
+                    if self.lx.raw_escapes:
+                        words.add_raw_char(ch)
+                        out.append(ch)
+                    ch = self.next()
+                    if not ch:
+                        break
+                    words.add_raw_char(ch)
+                else:
+                    words.add_char(ch)
+                out.append(ch)
+        if stop is not None:
+            raise LexError(f"unexpected end of statement while looking for matching {stop}")
+        return "".join(out), words.done()
+
+    def single_quote(self) -> str:
+        self.pos += 1
+        start = self.pos
+        end = self.src.find("'", start)
+        if end < 0:
+            raise LexError("unexpected end of statement while looking for matching single-quote")
+        self.pos = end + 1
+        body = self.src[start:end]
+        return f"'{body}'" if self.lx.raw_quotes else body
+
+    def double_quote(self) -> str:
+        self.pos += 1
+        out: list[str] = ['"'] if self.lx.raw_quotes else []
+        esc = self.lx.escape
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise LexError("unexpected end of statement while looking for matching double-quote")
+            if ch == '"':
+                self.pos += 1
+                if self.lx.raw_quotes:
+                    out.append('"')
+                return "".join(out)
+            if ch == "$":
+                out.append(self.dollar())
+                continue
+            self.pos += 1
+            if ch == esc:
+                nxt = self.peek()
+                if not nxt:
+                    continue
+                if nxt in ('"', "$", esc):
+                    if self.lx.raw_escapes:
+                        out.append(ch)
+                    ch = self.next()
+            out.append(ch)
+
+    def lookup(self, name: str) -> str | None:
+        if name in self.scope:
+            value = self.scope[name]
+            if value is None:
+                self.unset.add(name)
+            return value
+        if name not in _SPECIAL_PARAMS and not name.isdigit():
+            self.unknown.add(name)
+        return None
+
+    def dollar(self) -> str:
+        self.pos += 1
+        if self.peek() != "{":
+            name = self.name()
+            if not name:
+                return "$"
+            value = self.lookup(name)
+            if value is None:
+                return "$" + name if self.lx.skip_unset else ""
+            return value
+        self.pos += 1
+        ch = self.peek()
+        if not ch:
+            raise LexError("syntax error: missing '}'")
+        if ch in "{}:":
+            raise LexError("syntax error: bad substitution")
+        name = self.name()
+        ch = self.next()
+        if ch == "}":
+            value = self.lookup(name)
+            if value is None:
+                return "${" + name + "}" if self.lx.skip_unset else ""
+            return value
+        if ch in ":-+?":
+            colon = ch == ":"
+            modifier = self.next() if colon else ch
+            word = self.modifier_word()
+            value = self.lookup(name)
+            present = value is not None and (value != "" or not colon)
+            if modifier == "-":
+                return (value or "") if present else word
+            if modifier == "+":
+                return word if present else ""
+            if modifier == "?":
+                if not present and name not in self.unknown:
+                    raise LexError(f"{name}: {word or 'is not allowed to be unset'}")
+                return value or ""
+            raise LexError(f"unsupported modifier ({modifier}) in substitution")
+        if ch in "#%":
+            longest = self.peek() == ch
+            if longest:
+                self.pos += 1
+            pattern = self.modifier_word()
+            return _trim(self.lookup(name) or "", pattern, ch == "#", longest)
+        if ch == "/":
+            replace_all = self.peek() == "/"
+            if replace_all:
+                self.pos += 1
+            pattern, _ = self.until("/")
+            repl = self.modifier_word()
+            return _replace(self.lookup(name) or "", pattern, repl, replace_all)
+        if not ch:
+            raise LexError("syntax error: missing '}'")
+        raise LexError("missing ':' in substitution")
+
+    def modifier_word(self) -> str:
+        try:
+            word, _ = self.until("}")
+        except LexError:
+            raise LexError("syntax error: missing '}'") from None
+        return word
+
+    def name(self) -> str:
+        start = self.pos
+        ch = self.peek()
+        if ch and ch.isdigit():
+            while self.peek() and self.peek().isdigit():
+                self.pos += 1
+            return self.src[start : self.pos]
+        if ch in _SPECIAL_PARAMS and ch:
+            self.pos += 1
+            return ch
+        while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
+            self.pos += 1
+        return self.src[start : self.pos]
+
+
+def _trim(value: str, pattern: str, prefix: bool, longest: bool) -> str:
+    rx = re.compile(fnmatch.translate(pattern))
+    sizes = range(len(value) + 1)
+    order = reversed(sizes) if longest else sizes
+    for size in order:
+        part = value[:size] if prefix else value[len(value) - size :]
+        if rx.fullmatch(part):
+            return value[size:] if prefix else value[: len(value) - size]
+    return value
+
+
+def _replace(value: str, pattern: str, repl: str, replace_all: bool) -> str:
+    if not pattern:
+        return value
+    rx = re.compile(fnmatch.translate(pattern))
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        for end in range(len(value), i, -1):
+            if rx.fullmatch(value[i:end]):
+                out.append(repl)
+                i = end
+                if not replace_all:
+                    return "".join(out) + value[i:]
+                break
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)

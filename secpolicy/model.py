@@ -1,0 +1,195 @@
+"""The shared data model: findings, severities, effective security contexts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``>=`` means "at least as serious"."""
+
+    NOTE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or note)") from None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value came from: a file and line, or a description."""
+
+    detail: str
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.path is not None and self.line is not None:
+            return f"{self.path}:{self.line} ({self.detail})" if self.detail else f"{self.path}:{self.line}"
+        return self.detail
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class EffectiveUser:
+    """The user a container starts as.
+
+    ``known`` is False when the value could not be resolved statically (an
+    unknown base image, a variable without a value): such a user is never
+    treated as non-root.  ``spec`` is the text that decided it (``"app:0"``).
+    """
+
+    uid: int | None
+    gid: int | None
+    name: str | None
+    known: bool
+    source: Provenance
+    spec: str | None = None
+    group: str | None = None
+    groups: tuple[int, ...] = ()
+    reason: str | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.known and (self.uid == 0 or self.name == "root")
+
+    @property
+    def explicit_root_group(self) -> bool:
+        return self.group is not None and (self.gid == 0 or self.group == "root")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "uid": self.uid,
+            "gid": self.gid,
+            "groups": list(self.groups),
+            "name": self.name,
+            "known": self.known,
+            "source": str(self.source),
+            "reason": self.reason,
+        }
+
+
+# Docker/containerd's default capability set, without the CAP_ prefix.
+DOCKER_DEFAULT_CAPS: tuple[str, ...] = (
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Capability sets after exec; ``None`` where the user is unknown."""
+
+    bounding: tuple[str, ...]
+    effective: tuple[str, ...] | None
+    permitted: tuple[str, ...] | None
+    inheritable: tuple[str, ...]
+    ambient: tuple[str, ...]
+
+    @classmethod
+    def for_user(cls, bounding: tuple[str, ...], user: EffectiveUser) -> Capabilities:
+        """Without no-new-privs, uid 0 gets the bounding set; others get none."""
+        if not user.known or user.uid is None and user.name != "root":
+            held: tuple[str, ...] | None = None
+        else:
+            held = bounding if user.is_root else ()
+        return cls(tuple(sorted(bounding)), held, held, (), ())
+
+    def to_json(self) -> dict[str, object]:
+        def seq(v: tuple[str, ...] | None) -> list[str] | None:
+            return None if v is None else sorted(v)
+
+        return {
+            "bounding": seq(self.bounding),
+            "effective": seq(self.effective),
+            "permitted": seq(self.permitted),
+            "inheritable": seq(self.inheritable),
+            "ambient": seq(self.ambient),
+        }
+
+
+@dataclass(frozen=True)
+class EffectiveContext:
+    """Everything that decides a container's privileges, with provenance."""
+
+    kind: str
+    path: str
+    target: str
+    user: EffectiveUser
+    capabilities: Capabilities
+    privileged: bool
+    no_new_privs: bool
+    run_as_non_root: bool | None
+    read_only_rootfs: bool
+    seccomp: str
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "target": self.target,
+            "user": self.user.to_json(),
+            "capabilities": self.capabilities.to_json(),
+            "privileged": self.privileged,
+            "no_new_privs": self.no_new_privs,
+            "run_as_non_root": self.run_as_non_root,
+            "read_only_rootfs": self.read_only_rootfs,
+            "seccomp": self.seccomp,
+            "provenance": {k: str(v) for k, v in self.provenance.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    path: str
+    line: int
+    column: int = 1
+    target: str | None = None
+    suppressed: bool = False
+    suppression: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "target": self.target,
+            "suppressed": self.suppressed,
+        }
+        if self.suppressed:
+            out["suppression"] = {"reason": self.suppression}
+        return out

@@ -1,0 +1,1 @@
+"""Renderers: findings and resolved contexts to text or JSON."""

@@ -1,0 +1,73 @@
+"""Human-readable output: ``path:line:col: ID message``, grouped per file."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from itertools import groupby
+
+from secpolicy.model import EffectiveContext, Finding, Severity
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def findings(items: Sequence[Finding], files: int, errors: Sequence[str], *, color: bool, show_suppressed: bool = False) -> str:
+    out: list[str] = []
+    visible = [f for f in items if show_suppressed or not f.suppressed]
+    for _, group in groupby(visible, key=lambda f: f.path):
+        for f in group:
+            location = _paint(f"{f.path}:{f.line}:{f.column}:", "1", color)
+            rule = _paint(f.rule, _COLORS[f.severity], color)
+            note = " (suppressed)" if f.suppressed else ""
+            out.append(f"{location} {rule} [{f.severity.label}] {f.message}{note}")
+        out.append("")
+    for error in errors:
+        out.append(_paint(f"error: {error}", "31", color))
+    counts = Counter(f.severity for f in items if not f.suppressed)
+    suppressed = sum(1 for f in items if f.suppressed)
+    with_findings = len({f.path for f in items if not f.suppressed})
+    total = sum(counts.values())
+    if total:
+        parts = ", ".join(f"{counts[s]} {s.label}{'s' if counts[s] != 1 else ''}" for s in sorted(counts, reverse=True))
+        summary = f"Found {total} finding{'s' if total != 1 else ''} ({parts}) in {with_findings} of {files} file{'s' if files != 1 else ''}."
+    else:
+        summary = f"No findings in {files} file{'s' if files != 1 else ''}."
+    if suppressed:
+        summary += f" {suppressed} suppressed."
+    out.append(summary)
+    return "\n".join(out) + "\n"
+
+
+def contexts(items: Sequence[EffectiveContext]) -> str:
+    out: list[str] = []
+    for ctx in items:
+        user = ctx.user
+        out.append(f"{ctx.path}  [{ctx.target}]")
+        if user.known:
+            uid = "?" if user.uid is None else str(user.uid)
+            gid = "?" if user.gid is None else str(user.gid)
+            name = f" ({user.name})" if user.name else ""
+            value = f"uid={uid} gid={gid}{name}"
+        else:
+            value = f"unknown: {user.reason}"
+        caps = ctx.capabilities
+        held = "unknown (depends on the user)" if caps.effective is None else (",".join(caps.effective) or "none")
+        rows = [
+            ("user", value, str(user.source)),
+            ("capabilities", held, str(ctx.provenance.get("capabilities", ""))),
+            ("bounding set", ",".join(caps.bounding), str(ctx.provenance.get("capabilities", ""))),
+            ("privileged", str(ctx.privileged).lower(), str(ctx.provenance.get("privileged", ""))),
+            ("no_new_privs", str(ctx.no_new_privs).lower(), str(ctx.provenance.get("no_new_privs", ""))),
+            ("seccomp", ctx.seccomp, str(ctx.provenance.get("seccomp", ""))),
+        ]
+        width = max(len(r[0]) for r in rows)
+        for key, val, src in rows:
+            out.append(f"  {key:<{width}}  {val}")
+            if src:
+                out.append(f"  {'':<{width}}    <- {src}")
+        out.append("")
+    return "\n".join(out)

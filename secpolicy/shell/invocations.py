@@ -1,0 +1,153 @@
+"""Which programs a command line really starts.
+
+``env sudo x``, ``/usr/bin/sudo x``, ``sh -c 'sudo x'``, ``xargs sudo``,
+``find … -exec chmod u+s {} ;`` all start ``sudo``/``chmod``: this module
+peels such wrappers off so checks see the program and its own arguments.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from secpolicy.shell.words import split_commands
+
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox-sh"})
+# wrapper -> options that take a separate value
+_WRAPPERS: dict[str, frozenset[str]] = {
+    "exec": frozenset({"-a"}),
+    "builtin": frozenset(),
+    "nohup": frozenset(),
+    "time": frozenset({"-f", "-o"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "-n", "-p", "-P", "-u"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+    "setsid": frozenset(),
+    "chronic": frozenset(),
+    "tini": frozenset({"-s", "-p", "-e"}),
+    "dumb-init": frozenset({"-r", "--rewrite"}),
+    "unbuffer": frozenset(),
+    "retry": frozenset({"-t", "--times", "-d", "--delay"}),
+}
+_XARGS_VALUE = frozenset({"-I", "-i", "-n", "-P", "-d", "-L", "-l", "-s", "-E", "-e", "-a", "--arg-file", "--delimiter", "--max-args", "--max-procs", "--replace"})
+_ENV_VALUE = frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string"})
+_TIMEOUT_VALUE = frozenset({"-k", "--kill-after", "-s", "--signal"})
+# privilege helpers that run a command as another user: name -> options with a value
+USER_SWITCHERS: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "--user", "-g", "--group", "-C", "-D", "--chdir", "-h", "--host", "-p", "--prompt", "-r", "--role", "-t", "--type", "-T", "--command-timeout", "-U", "--other-user"}),
+    "doas": frozenset({"-u", "-C"}),
+}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A program start: ``name`` is the basename, ``args`` its arguments."""
+
+    name: str
+    args: tuple[str, ...]
+    offset: int
+    via: tuple[str, ...] = ()
+
+
+def invocations(script: str, *, depth: int = 0) -> Iterator[Invocation]:
+    """Every program a shell script starts, wrappers unwrapped."""
+    for cmd in split_commands(script):
+        yield from unwrap(cmd.words, cmd.offset, depth=depth)
+
+
+def unwrap(words: Sequence[str], offset: int = 0, *, via: tuple[str, ...] = (), depth: int = 0) -> Iterator[Invocation]:
+    words = list(words)
+    while words and _is_assignment(words[0]):
+        words.pop(0)
+    if not words or depth > 8:
+        return
+    name = posixpath.basename(words[0]) or words[0]
+    args = words[1:]
+    yield Invocation(name, tuple(args), offset, via)
+    inner = _inner_command(name, args)
+    if inner is not None:
+        yield from unwrap(inner, offset, via=(*via, name), depth=depth + 1)
+    script = shell_script(name, args)
+    if script is not None:
+        for inv in invocations(script, depth=depth + 1):
+            yield Invocation(inv.name, inv.args, offset, (*via, name, *inv.via))
+    if name == "find":
+        for cmd in _find_exec(args):
+            yield from unwrap(cmd, offset, via=(*via, name), depth=depth + 1)
+
+
+def shell_script(name: str, args: Sequence[str]) -> str | None:
+    """The script of ``sh -c SCRIPT`` (any shell, combined flags like ``-ec``)."""
+    if name == "busybox" and args and args[0] in SHELLS:
+        name, args = args[0], args[1:]
+    if name not in SHELLS:
+        return None
+    for i, arg in enumerate(args):
+        if arg == "--" or not arg.startswith("-") or arg.startswith("--"):
+            if arg.startswith("--") and arg != "--":
+                continue
+            return None
+        if "c" in arg[1:] and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def _inner_command(name: str, args: list[str]) -> list[str] | None:
+    if name in _WRAPPERS:
+        return _skip_options(args, _WRAPPERS[name])
+    if name == "command":
+        if any(a in ("-v", "-V") for a in args[:2]):
+            return None  # a lookup, not a run
+        return _skip_options(args, frozenset())
+    if name == "env":
+        rest = _skip_options(args, _ENV_VALUE)
+        while rest and _is_assignment(rest[0]):
+            rest = rest[1:]
+        return rest
+    if name == "xargs":
+        return _skip_options(args, _XARGS_VALUE)
+    if name == "timeout":
+        rest = _skip_options(args, _TIMEOUT_VALUE)
+        return rest[1:]
+    if name == "busybox":
+        return args
+    if name == "chroot":
+        rest = _skip_options(args, frozenset({"--userspec", "--groups"}))
+        return rest[1:]
+    if name in USER_SWITCHERS:
+        return _skip_options(args, USER_SWITCHERS[name])
+    if name in ("gosu", "su-exec"):
+        return args[1:]
+    return None
+
+
+def _skip_options(args: list[str], with_value: frozenset[str]) -> list[str]:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[i + 1 :]
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg in with_value:
+            i += 1
+        i += 1
+    return args[i:]
+
+
+def _find_exec(args: list[str]) -> Iterator[list[str]]:
+    i = 0
+    while i < len(args):
+        if args[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+            j = i + 1
+            while j < len(args) and args[j] not in (";", "+"):
+                j += 1
+            yield args[i + 1 : j]
+            i = j
+        i += 1
+
+
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)

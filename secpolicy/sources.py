@@ -1,0 +1,60 @@
+"""Reading untrusted files: size cap, binary detection, strict UTF-8."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MAX_BYTES = 4 * 1024 * 1024  # real Dockerfiles are kilobytes; this is a guard, not a target
+
+
+class SourceError(Exception):
+    """Why a file cannot be linted; ``line`` where it is known."""
+
+    def __init__(self, reason: str, line: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise SourceError(f"file is too large ({len(data)} bytes; the limit is {MAX_BYTES})")
+    if b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise SourceError("binary file (contains a NUL byte)", line)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"invalid UTF-8 at byte {exc.start}", line) from None
+
+
+def read(path: Path) -> str:
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise SourceError("is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file (device, socket or pipe)")
+        size = st.st_size
+        if size > MAX_BYTES:
+            raise SourceError(f"file is too large ({size} bytes; the limit is {MAX_BYTES})")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except SourceError:
+        raise
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc)) from None
+    return decode(data)
+
+
+def display(path: Path, base: Path | None = None) -> str:
+    """A stable, relative-where-possible name for reports."""
+    if base is not None:
+        try:
+            return os.path.relpath(path, base).replace(os.sep, "/")
+        except ValueError:
+            pass
+    return str(path).replace(os.sep, "/")
