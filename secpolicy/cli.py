@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -28,12 +28,12 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     error = "error"
     warning = "warning"
     note = "note"
@@ -164,15 +164,25 @@ PathsArg = Annotated[
 def lint(
     paths: PathsArg = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")
+    ] = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
-    select: Annotated[list[str] | None, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")] = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")] = FailOn.error,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")
+    ] = FailOn.error,
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
-    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings in text output too.")] = False,
+    show_suppressed: Annotated[
+        bool, typer.Option("--show-suppressed", help="List suppressed findings in text output too.")
+    ] = False,
 ) -> None:
     """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
 
@@ -192,7 +202,9 @@ def lint(
     else:
         from secpolicy.report import text as text_report
 
-        text = text_report.findings(findings, len(results), errors, color=_color(output), show_suppressed=show_suppressed)
+        text = text_report.findings(
+            findings, len(results), errors, color=_color(output), show_suppressed=show_suppressed
+        )
     _write(text, output)
     if errors:
         raise typer.Exit(2)
@@ -285,10 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence for users
+    except Exception as exc:
         if os.environ.get("SECPOLICY_DEBUG"):
             raise
-        typer.echo(f"secpolicy: internal error: {type(exc).__name__}: {exc} (set SECPOLICY_DEBUG=1 for a traceback)", err=True)
+        typer.echo(
+            f"secpolicy: internal error: {type(exc).__name__}: {exc} (set SECPOLICY_DEBUG=1 for a traceback)", err=True
+        )
         return 2
     return 0
 

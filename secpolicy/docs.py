@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     wanted = pages(catalog.load())
     if args.check:
         existing = {p.name for p in args.out.glob("*.md")} if args.out.is_dir() else set()
-        stale = sorted(name for name, text in wanted.items() if not (args.out / name).is_file() or (args.out / name).read_text(encoding="utf-8") != text)
+        stale = sorted(
+            name
+            for name, text in wanted.items()
+            if not (args.out / name).is_file() or (args.out / name).read_text(encoding="utf-8") != text
+        )
         extra = sorted(existing - set(wanted))
         for name in stale:
             print(f"stale or missing: {args.out / name}", file=sys.stderr)

@@ -60,9 +60,11 @@ class Engine:
             return unknown_base_user(ref_text, f"base image {ref_text!r} is not a valid image reference")
         entry = self.options.config.image(ref)
         if entry is not None:
-            where = f"image map {self.options.config.path}:{entry.line}"
+            config_path = self.options.config.path
+            shown = sources.display(config_path, Path.cwd()) if config_path else "secpolicy.yaml"
+            where = f"image map {shown}:{entry.line}"
             if entry.user is not None:
-                return parse_user(entry.user, Provenance(f"base image {ref_text}: {where}"))
+                return parse_user(entry.user, Provenance(f"base image {ref_text}: {where} sets user {entry.user}"))
             assert entry.dockerfile is not None
             return self._user_of_dockerfile(entry.dockerfile, entry.target, ref_text, where)
         return builtin_user(ref) or unknown_base_user(ref_text)
@@ -135,7 +137,17 @@ class Engine:
                 first = next((start for start, end in spans if start <= hit.line <= end), hit.line)
                 suppressed, reason = suppressions.lookup(rule.id, first)
                 result.findings.append(
-                    Finding(rule.id, rule.severity, hit.message, display, hit.line, hit.column, hit.stage, suppressed, reason)
+                    Finding(
+                        rule.id,
+                        rule.severity,
+                        hit.message,
+                        display,
+                        hit.line,
+                        hit.column,
+                        hit.stage,
+                        suppressed,
+                        reason,
+                    )
                 )
         if self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:
             sev = self.rules[BAD_SUPPRESSION].severity

@@ -113,7 +113,7 @@ class Capabilities:
     @classmethod
     def for_user(cls, bounding: tuple[str, ...], user: EffectiveUser) -> Capabilities:
         """Without no-new-privs, uid 0 gets the bounding set; others get none."""
-        if not user.known or user.uid is None and user.name != "root":
+        if not user.known or (user.uid is None and user.name != "root"):
             held: tuple[str, ...] | None = None
         else:
             held = bounding if user.is_root else ()

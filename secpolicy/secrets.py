@@ -116,8 +116,10 @@ _ENV_TEMPLATES = frozenset({"example", "sample", "template", "dist", "defaults",
 
 def secret_file_reason(path: str) -> str | None:
     """Why ``path`` (a relative, /-separated path) looks like a secret, or None."""
-    clean = posixpath.normpath(path.strip()).lstrip("./") if path.strip() not in (".", "./") else ""
-    if not clean:
+    clean = posixpath.normpath(path.strip())
+    while clean.startswith(("./", "/")):
+        clean = clean[1:] if clean.startswith("/") else clean[2:]
+    if clean in ("", "."):
         return None
     parts = clean.split("/")
     base = parts[-1]

@@ -51,7 +51,12 @@ def scan(lines: list[str], known_rules: Collection[str]) -> Suppressions:
         body = match.group("body").strip()
         item = _ITEM.match(body)
         if not item:
-            out.problems.append((number, f"cannot read suppression {stripped!r}: expected 'ignore=ID[,ID] reason=...' or 'ignore-file=...'"))
+            out.problems.append(
+                (
+                    number,
+                    f"cannot read suppression {stripped!r}: expected 'ignore=ID[,ID] reason=...' or 'ignore-file=...'",
+                )
+            )
             continue
         reason_match = _REASON.search(body)
         reason = reason_match.group("reason").strip() if reason_match else None

@@ -61,7 +61,8 @@ def run_steps(analysis: Analysis) -> Iterator[Step]:
             continue
         text = inst.args[0] if inst.args else ""
         for inv in invocations(text):
-            yield Step(state, inst, inv, inst.line, onbuild)
+            line = inst.line if onbuild else inst.node.arg_line(inv.offset)
+            yield Step(state, inst, inv, line, onbuild)
         for doc in inst.heredocs:
             if _runs_as_shell(text, doc.content):
                 for inv in invocations(doc.content):

@@ -44,11 +44,19 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
     for step in run_steps(analysis):
         inv = step.invocation
         if inv.name in gain:
-            yield Hit(step.line, f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead", stage=stage_label(step.state))
+            yield Hit(
+                step.line,
+                f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead",
+                stage=stage_label(step.state),
+            )
         elif inv.name in switch_to_root and _is_root(_switch_target(inv.args, frozenset({"-u"}))):
             yield Hit(step.line, f"{_where(step)} uses {inv.name} to become root", stage=stage_label(step.state))
         elif inv.name in drop and inv.args and _is_root(inv.args[0]):
-            yield Hit(step.line, f"{_where(step)} uses {inv.name} {inv.args[0]}: that gains root instead of dropping it", stage=stage_label(step.state))
+            yield Hit(
+                step.line,
+                f"{_where(step)} uses {inv.name} {inv.args[0]}: that gains root instead of dropping it",
+                stage=stage_label(step.state),
+            )
 
 
 def insecure_build(analysis: Analysis, params: Params) -> Iterator[Hit]:
@@ -56,7 +64,12 @@ def insecure_build(analysis: Analysis, params: Params) -> Iterator[Hit]:
     for state, inst, onbuild in run_instructions(analysis):
         if inst.flag("security") == "insecure":
             prefix = "ONBUILD " if onbuild else ""
-            yield Hit(inst.line, f"{prefix}RUN --security=insecure in {stage_label(state)} runs the step with all capabilities (like docker run --privileged)", inst.column, stage_label(state))
+            yield Hit(
+                inst.line,
+                f"{prefix}RUN --security=insecure in {stage_label(state)} runs the step with all capabilities (like docker run --privileged)",
+                inst.column,
+                stage_label(state),
+            )
 
 
 def setcap(analysis: Analysis, params: Params) -> Iterator[Hit]:
@@ -70,7 +83,11 @@ def setcap(analysis: Analysis, params: Params) -> Iterator[Hit]:
             continue
         caps, files = args[0], args[1:]
         where = " ".join(files) if files else "a file"
-        yield Hit(step.line, f"{_where(step)} grants file capabilities {caps} to {where}: any user running it gains them", stage=stage_label(step.state))
+        yield Hit(
+            step.line,
+            f"{_where(step)} grants file capabilities {caps} to {where}: any user running it gains them",
+            stage=stage_label(step.state),
+        )
 
 
 _SYMBOLIC = re.compile(r"^[ugoa]*[+=][rwxXstugo]*$")
@@ -112,9 +129,18 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 elif arg.startswith("--mode="):
                     mode = arg.partition("=")[2]
         if mode and _sets_special_bits(mode):
-            yield Hit(step.line, f"{_where(step)} sets the setuid/setgid bit ({inv.name} {mode}): the file runs with its owner's privileges", stage=stage_label(step.state))
+            yield Hit(
+                step.line,
+                f"{_where(step)} sets the setuid/setgid bit ({inv.name} {mode}): the file runs with its owner's privileges",
+                stage=stage_label(step.state),
+            )
     for state in analysis.reachable:
         for inst in state.stage.instructions:
             mode = inst.flag("chmod") if inst.cmd in ("copy", "add") else None
             if mode and _sets_special_bits(mode):
-                yield Hit(inst.line, f"{inst.keyword} --chmod={mode} in {stage_label(state)} sets the setuid/setgid bit", inst.column, stage_label(state))
+                yield Hit(
+                    inst.line,
+                    f"{inst.keyword} --chmod={mode} in {stage_label(state)} sets the setuid/setgid bit",
+                    inst.column,
+                    stage_label(state),
+                )

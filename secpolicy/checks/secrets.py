@@ -22,11 +22,22 @@ def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
             if token is None and assign.value is not None and assign.value.resolved:
                 token = secrets.find_token(assign.value.value)
             if token is not None:
-                yield Hit(inst.line, f"{where} holds a {token.name}", inst.column, stage_label(state))
+                yield Hit(inst.line, f"{where} holds a secret: {token.name}", inst.column, stage_label(state))
             elif secrets.is_secret_name(assign.name) and raw.strip("\"'"):
                 how = "a value" if assign.kind == "ENV" else "a default value"
-                persists = "it is stored in the image config" if assign.kind == "ENV" else "it is recorded in the image history"
-                yield Hit(inst.line, f"{where} has a secret-like name and {how}: {persists}; use a build secret (RUN --mount=type=secret)", inst.column, stage_label(state))
+                if "$" in raw:
+                    how = f"the value {raw} (a build argument now kept in the image)"
+                persists = (
+                    "it is stored in the image config"
+                    if assign.kind == "ENV"
+                    else "it is recorded in the image history"
+                )
+                yield Hit(
+                    inst.line,
+                    f"{where} has a secret-like name and {how}: {persists}; use a build secret (RUN --mount=type=secret)",
+                    inst.column,
+                    stage_label(state),
+                )
 
 
 def copied_file(analysis: Analysis, params: Params) -> Iterator[Hit]:
@@ -42,4 +53,9 @@ def copied_file(analysis: Analysis, params: Params) -> Iterator[Hit]:
                     continue
                 reason = secrets.secret_file_reason(src)
                 if reason:
-                    yield Hit(inst.line, f"{inst.keyword} {src} in {stage_label(state)} copies a secret into the image: {reason}", inst.column, stage_label(state))
+                    yield Hit(
+                        inst.line,
+                        f"{inst.keyword} {src} in {stage_label(state)} copies a secret into the image: {reason}",
+                        inst.column,
+                        stage_label(state),
+                    )

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from secpolicy.dockerfile.gospace import go_isspace, lstrip, strip
-from secpolicy.dockerfile.lexer import LexError, Lexer
+from secpolicy.dockerfile.lexer import Lexer, LexError
 
 _RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 _RE_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*\Z")
@@ -64,6 +64,19 @@ class Node:
     child: Node | None = None
     heredocs: list[Heredoc] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    # (offset in ``original``, physical line) of each joined continuation line
+    segments: list[tuple[int, int]] = field(default_factory=list)
+    arg_offset: int = 0  # where the arguments start in ``original``
+
+    def arg_line(self, offset: int) -> int:
+        """Physical line of a character of the (single, shell-form) argument."""
+        position = self.arg_offset + offset
+        line = self.line
+        for start, number in self.segments:
+            if start > position:
+                break
+            line = number
+        return line
 
     def can_contain_heredoc(self) -> bool:
         node = self.child if self.cmd == "onbuild" and self.child else self
@@ -105,9 +118,7 @@ class _Directives:
         if key == "escape":
             value = match.group(2)
             if value not in ("`", "\\"):
-                raise DockerfileSyntaxError(
-                    f"invalid escape token '{value}' does not match ` or \\", lineno
-                )
+                raise DockerfileSyntaxError(f"invalid escape token '{value}' does not match ` or \\", lineno)
             self.escape = value
             self.continuation = _continuation_re(value)
 
@@ -167,6 +178,7 @@ def parse(text: str) -> ParseResult:
         if end and line == "":
             continue
         start = lineno
+        segments = [(0, lineno)]
         empty_continuation = False
         while not end and i < n:
             raw = lines[i]
@@ -178,6 +190,7 @@ def parse(text: str) -> ParseResult:
                 empty_continuation = True
                 continue
             part, end = trim_continuation(token)
+            segments.append((len(line), i))
             line += part
         if empty_continuation:
             warnings.append(f"line {start}: empty continuation line")
@@ -185,7 +198,7 @@ def parse(text: str) -> ParseResult:
             node = _node_from_line(line, d)
         except DockerfileSyntaxError as exc:
             raise DockerfileSyntaxError(exc.message, start, i) from None
-        node.line, node.comments = start, comments
+        node.line, node.comments, node.segments = start, comments, segments
         node.column = len(lines[start - 1]) - len(lstrip(lines[start - 1])) + 1
         if node.can_contain_heredoc():
             for doc in _heredocs_from_line(line, start):
@@ -271,7 +284,9 @@ def _node_from_line(line: str, d: _Directives) -> Node:
     else:
         args, is_json = handler(rest, d)
         child = None
-    return Node(cmd, keyword, flags, args, is_json, line, child=child)
+    body = strip(line)
+    arg_offset = line.find(body) + len(body) - len(rest)
+    return Node(cmd, keyword, flags, args, is_json, line, child=child, arg_offset=arg_offset)
 
 
 def _split_command(line: str) -> tuple[str, list[str], str]:
@@ -308,9 +323,7 @@ def _extract_flags(line: str) -> tuple[str, list[str]]:
                 words.append(word)
             break
         if in_quote:
-            if ch == quote:
-                in_quote, in_word = False, True
-            elif ch == "\\" and pos + 1 == n:
+            if ch == quote or (ch == "\\" and pos + 1 == n):
                 in_quote, in_word = False, True
             else:
                 if ch == "\\":
@@ -414,9 +427,7 @@ def _parse_name_val(rest: str, d: _Directives, key: str) -> tuple[list[str], boo
     args: list[str] = []
     for word in words:
         if "=" not in word:
-            raise DockerfileSyntaxError(
-                f"can't find = in {word!r}: must be of the form name=value", 0
-            )
+            raise DockerfileSyntaxError(f"can't find = in {word!r}: must be of the form name=value", 0)
         name, value = word.split("=", 1)
         args += [name, value, "="]
     return args, False

@@ -15,7 +15,9 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
 
-def findings(items: Sequence[Finding], files: int, errors: Sequence[str], *, color: bool, show_suppressed: bool = False) -> str:
+def findings(
+    items: Sequence[Finding], files: int, errors: Sequence[str], *, color: bool, show_suppressed: bool = False
+) -> str:
     out: list[str] = []
     visible = [f for f in items if show_suppressed or not f.suppressed]
     for _, group in groupby(visible, key=lambda f: f.path):

@@ -181,7 +181,7 @@ def _apply(
             state.assignments.append(Assignment(inst, "ENV", key, raw, exp))
     elif cmd == "user":
         exp = scope.expand(inst.args[0], escape)
-        state.user = _user_from(exp, inst, df.path, state.created)
+        state.user = _user_from(exp, inst, df.path, state.created, meta)
         state.user_instruction = inst
     elif cmd in ("copy", "add"):
         state.expanded[id(inst)] = [scope.expand(a, escape) for a in inst.args]
@@ -190,11 +190,13 @@ def _apply(
         _record_created_users(inst, state.created)
 
 
-def _why(exp: Expansion) -> str:
+def _why(exp: Expansion, meta: Scope | None = None) -> str:
     parts = []
     for name in sorted(exp.unknown):
         if name.startswith("<"):
             parts.append(name.strip("<>"))
+        elif meta is not None and name in meta.args:
+            parts.append(f"ARG {name} is declared before FROM but not re-declared in this stage (add 'ARG {name}' after FROM)")
         else:
             parts.append(f"${name} is not defined in this Dockerfile (it may come from the base image)")
     for name in sorted(exp.unset):
@@ -207,12 +209,15 @@ def _user_from(
     inst: Instruction,
     path: str,
     created: dict[str, tuple[int | None, int | None]],
+    meta: Scope,
 ) -> EffectiveUser:
     raw = inst.args[0]
     source = Provenance(f"USER {raw}", path, inst.line)
     value = exp.value.strip()
     if not exp.resolved or (exp.unset and (not value or value.startswith(":") or value.endswith(":"))):
-        return EffectiveUser(None, None, None, False, source, spec=raw, reason=f"USER {raw} cannot be resolved: {_why(exp)}")
+        return EffectiveUser(
+            None, None, None, False, source, spec=raw, reason=f"USER {raw} cannot be resolved: {_why(exp, meta)}"
+        )
     if not value:
         return EffectiveUser(None, None, None, False, source, spec=raw, reason=f"USER {raw} expands to an empty string")
     return parse_user(value, source, created)
@@ -236,7 +241,29 @@ def _useradd(args: tuple[str, ...]) -> tuple[str | None, int | None, int | None]
     uid = gid = None
     name = None
     i = 0
-    takes_value = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "-d", "--home", "--home-dir", "-s", "--shell", "-c", "--comment", "--gecos", "-h", "-k", "-K", "-e", "-f", "--ingroup", "-p"}
+    takes_value = {
+        "-u",
+        "--uid",
+        "-g",
+        "--gid",
+        "-G",
+        "--groups",
+        "-d",
+        "--home",
+        "--home-dir",
+        "-s",
+        "--shell",
+        "-c",
+        "--comment",
+        "--gecos",
+        "-h",
+        "-k",
+        "-K",
+        "-e",
+        "-f",
+        "--ingroup",
+        "-p",
+    }
     while i < len(args):
         arg = args[i]
         if arg.startswith("--") and "=" in arg:
@@ -287,12 +314,12 @@ def _mount_from(spec: str) -> str | None:
     return None
 
 
-def _stage_ref(ref: str | None, states: list[StageState], by_name: dict[str, StageState], before: int) -> StageState | None:
+def _stage_ref(
+    ref: str | None, states: list[StageState], by_name: dict[str, StageState], before: int
+) -> StageState | None:
     if not ref:
         return None
     if ref.isdigit():
         index = int(ref)
         return states[index] if index < before else None
     return by_name.get(ref.lower())
-
-

@@ -73,7 +73,7 @@ def _repo(prefix: str) -> Callable[[ImageRef], bool]:
 
 def _distroless(nonroot: bool) -> Callable[[ImageRef], bool]:
     def match(ref: ImageRef) -> bool:
-        if not ref.repository.startswith("gcr.io/distroless/") or ref.digest and not ref.tag:
+        if not ref.repository.startswith("gcr.io/distroless/") or (ref.digest and not ref.tag):
             return False
         return ("nonroot" in (ref.tag or "")) == nonroot
 
@@ -88,7 +88,13 @@ BUILTIN: tuple[_Known, ...] = (
     _Known(_distroless(False), 0, 0, "root", "distroless tags without 'nonroot' run as root"),
     # Chainguard static: "runs as the nonroot user (65532) by default"
     # (images.chainguard.dev/directory/image/static/overview).
-    _Known(lambda r: r.repository == "cgr.dev/chainguard/static", 65532, 65532, "nonroot", "chainguard static runs as 65532"),
+    _Known(
+        lambda r: r.repository == "cgr.dev/chainguard/static",
+        65532,
+        65532,
+        "nonroot",
+        "chainguard static runs as 65532",
+    ),
     # nginxinc/docker-nginx-unprivileged Dockerfiles: ARG UID=101, USER $UID.
     _Known(_repo("docker.io/nginxinc/nginx-unprivileged"), 101, 101, "nginx", "nginx-unprivileged runs as 101"),
     # Bitnami non-root containers: "USER 1001" (bitnami/containers README,
@@ -103,12 +109,14 @@ BUILTIN: tuple[_Known, ...] = (
     # prometheus/prometheus, alertmanager and node_exporter Dockerfiles: USER
     # nobody (uid 65534 in their busybox base's /etc/passwd).
     _Known(
-        lambda r: r.repository
-        in {
-            f"{host}/{name}"
-            for host in ("docker.io/prom", "quay.io/prometheus")
-            for name in ("prometheus", "alertmanager", "node-exporter")
-        },
+        lambda r: (
+            r.repository
+            in {
+                f"{host}/{name}"
+                for host in ("docker.io/prom", "quay.io/prometheus")
+                for name in ("prometheus", "alertmanager", "node-exporter")
+            }
+        ),
         65534,
         65534,
         "nobody",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from secpolicy.dockerfile.lexer import Expansion, LexError, Lexer
+from secpolicy.dockerfile.lexer import Expansion, Lexer, LexError
 
 
 class _Unknown:

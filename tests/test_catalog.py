@@ -1,0 +1,81 @@
+"""The catalog, the check registry, the fixtures and the generated docs agree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ROOT
+
+from secpolicy import catalog, docs
+from secpolicy.checks import CHECKS, ENGINE_CHECKS
+
+FIXTURES = ROOT / "fixtures"
+
+
+def test_every_rule_has_bad_and_good_fixtures(rules) -> None:
+    assert {p.name for p in FIXTURES.iterdir() if p.is_dir()} == set(rules)
+    for rid in rules:
+        for kind in ("bad", "good"):
+            assert [p for p in (FIXTURES / rid / kind).iterdir() if p.is_dir()], f"{rid} has no {kind} fixture"
+
+
+def test_every_check_is_used_and_every_rule_check_exists(rules) -> None:
+    used = {r.check for r in rules.values()}
+    assert used == set(CHECKS) | ENGINE_CHECKS
+
+
+def test_ids_slugs_unique_and_well_formed(rules) -> None:
+    slugs = [r.slug for r in rules.values()]
+    assert len(slugs) == len(set(slugs))
+    for rule in rules.values():
+        assert re.fullmatch(r"(SP|DF|CTX|K8S)\d{3}", rule.id)
+        assert rule.source is not None and rule.source.name == f"{rule.id}.yaml"
+
+
+def test_design_catalog_ids_present(rules) -> None:
+    for rid in ("SP001", "SP002", "DF101", "DF102", "DF103", "DF104", "DF201", "DF202", "DF203", "DF301", "DF302"):
+        assert rid in rules
+
+
+def test_generated_docs_are_fresh(rules) -> None:
+    wanted = docs.pages(rules)
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "rules").glob("*.md")}
+    assert set(committed) == set(wanted), "run: python -m secpolicy.docs"
+    for name, text in wanted.items():
+        assert committed[name] == text, f"docs/rules/{name} is stale: run python -m secpolicy.docs"
+
+
+def test_docs_examples_fire_and_fixes_do_not(rules, tmp_path) -> None:
+    """The '## Example' block of each Dockerfile rule fires; '## Use instead' does not."""
+    from secpolicy.engine import Engine, LintOptions
+
+    for rule in rules.values():
+        if rule.target != "dockerfile":
+            continue
+        example = _block(rule.docs, "## Example")
+        fixed = _block(rule.docs, "## Use instead")
+        engine = Engine(rules, LintOptions(select=[rule.id]))
+        fired = [f.rule for f in engine.lint_text(example, "Dockerfile").findings]
+        assert rule.id in fired, f"{rule.id}: the documented example does not fire"
+        assert rule.id not in [f.rule for f in engine.lint_text(fixed, "Dockerfile").findings]
+
+
+def _block(text: str, heading: str) -> str:
+    section = text.split(heading, 1)[1]
+    match = re.search(r"```dockerfile\n(.*?)```", section, re.S)
+    assert match, heading
+    return match.group(1)
+
+
+def test_bad_rule_file_is_rejected(tmp_path) -> None:
+    (tmp_path / "DF900.yaml").write_text("id: DF900\nslug: x\n")
+    with pytest.raises(catalog.CatalogError, match="missing key"):
+        catalog.load(tmp_path)
+
+
+def test_unknown_check_is_rejected(tmp_path) -> None:
+    text = (ROOT / "rules" / "DF102.yaml").read_text().replace("DF102", "DF900").replace("user.named", "user.nope")
+    (tmp_path / "DF900.yaml").write_text(text)
+    with pytest.raises(catalog.CatalogError, match="unknown check"):
+        catalog.load(tmp_path)
