@@ -30,7 +30,8 @@ def test_ids_slugs_unique_and_well_formed(rules) -> None:
     assert len(slugs) == len(set(slugs))
     for rule in rules.values():
         assert re.fullmatch(r"(SP|DF|CTX|K8S)\d{3}", rule.id)
-        assert rule.source is not None and rule.source.name == f"{rule.id}.yaml"
+        assert rule.source is not None
+        assert rule.source.name == f"{rule.id}.yaml"
 
 
 def test_design_catalog_ids_present(rules) -> None:

@@ -59,6 +59,9 @@ def run_steps(analysis: Analysis) -> Iterator[Step]:
             for inv in unwrap(inst.args):
                 yield Step(state, inst, inv, inst.line, onbuild)
             continue
+        shell = state.shell_at.get(id(inst), state.shell)
+        if shell and shell[0].rsplit("/", 1)[-1] not in SHELLS:
+            continue  # SHELL ["powershell", ...]: not a POSIX script
         text = inst.args[0] if inst.args else ""
         for inv in invocations(text):
             line = inst.line if onbuild else inst.node.arg_line(inv.offset)

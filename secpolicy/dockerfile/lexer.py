@@ -99,7 +99,7 @@ class Lexer:
         self.skip_unset = skip_unset
 
     def expand(self, source: str, scope: Scope | None = None) -> Expansion:
-        run = _Run(self, source, scope or {})
+        run = _Run(self, source, scope if scope is not None else {})
         value, words = run.until(None)
         return Expansion(value, words, run.unknown, run.unset)
 

@@ -46,6 +46,8 @@ class StageState:
     assignments: list[Assignment] = field(default_factory=list)
     user_at: dict[int, EffectiveUser] = field(default_factory=dict)
     expanded: dict[int, list[Expansion]] = field(default_factory=dict)
+    shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
+    shell_at: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -139,20 +141,23 @@ def _evaluate(
         scope = Scope(closed=is_scratch)
         if is_scratch:
             user = scratch_user()
-        elif not base.resolved:
+        elif not base.resolved or not base.value.strip():
+            why = _why(base) or "the image name is empty"
             user = EffectiveUser(
                 None,
                 None,
                 None,
                 False,
                 Provenance(f"FROM {stage.base}", df.path, stage.from_.line),
-                reason=f"base image {stage.base} cannot be resolved: {_why(base)}",
+                reason=f"base image {stage.base} cannot be resolved: {why}",
             )
         else:
             user = base_user(base.value)
         user_inst = None
         created = {}
     state = StageState(stage, parent, base, user, user_inst, scope, created)
+    if parent is not None:
+        state.shell = parent.shell
     for inst in stage.instructions:
         _apply(df, state, inst, meta, build_args, escape)
     return state
@@ -187,7 +192,10 @@ def _apply(
         state.expanded[id(inst)] = [scope.expand(a, escape) for a in inst.args]
     elif cmd == "run":
         state.user_at[id(inst)] = state.user
+        state.shell_at[id(inst)] = state.shell
         _record_created_users(inst, state.created)
+    elif cmd == "shell" and inst.is_json and inst.args:
+        state.shell = list(inst.args)
 
 
 def _why(exp: Expansion, meta: Scope | None = None) -> str:
@@ -196,7 +204,9 @@ def _why(exp: Expansion, meta: Scope | None = None) -> str:
         if name.startswith("<"):
             parts.append(name.strip("<>"))
         elif meta is not None and name in meta.args:
-            parts.append(f"ARG {name} is declared before FROM but not re-declared in this stage (add 'ARG {name}' after FROM)")
+            parts.append(
+                f"ARG {name} is declared before FROM but not re-declared in this stage (add 'ARG {name}' after FROM)"
+            )
         else:
             parts.append(f"${name} is not defined in this Dockerfile (it may come from the base image)")
     for name in sorted(exp.unset):

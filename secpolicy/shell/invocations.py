@@ -119,18 +119,26 @@ def unwrap(words: Sequence[str], offset: int = 0, *, via: tuple[str, ...] = (), 
 
 
 def shell_script(name: str, args: Sequence[str]) -> str | None:
-    """The script of ``sh -c SCRIPT`` (any shell, combined flags like ``-ec``)."""
+    """The script of ``sh -c SCRIPT`` (any shell; ``-ec``, ``-o pipefail`` and the like)."""
     if name == "busybox" and args and args[0] in SHELLS:
         name, args = args[0], args[1:]
     if name not in SHELLS:
         return None
-    for i, arg in enumerate(args):
-        if arg == "--" or not arg.startswith("-") or arg.startswith("--"):
-            if arg.startswith("--") and arg != "--":
-                continue
-            return None
-        if "c" in arg[1:] and i + 1 < len(args):
-            return args[i + 1]
+    command_mode = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[i + 1] if command_mode and i + 1 < len(args) else None
+        if arg.startswith("--"):
+            i += 1
+            continue
+        if arg[:1] in ("-", "+") and len(arg) > 1:
+            flags = arg[1:]
+            command_mode = command_mode or (arg[0] == "-" and "c" in flags)
+            i += 1 + flags.count("o")  # -o takes an option name
+            continue
+        return arg if command_mode else None
     return None
 
 

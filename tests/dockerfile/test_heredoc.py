@@ -113,7 +113,8 @@ def test_json_form_has_no_heredoc() -> None:
 @pytest.mark.parametrize("word", ["<<EOF", "<<'EOF'", '<<"EOF"', "<<-EOF", "<<-'EOF'", '<<-"EOF"'])
 def test_valid_heredoc_words(word: str) -> None:
     doc = _heredoc_from_word(word)
-    assert doc is not None and doc.name == "EOF"
+    assert doc is not None
+    assert doc.name == "EOF"
 
 
 @pytest.mark.parametrize("word", ["", "EOF", "<<", "<<-", "<EOF", "<<<EOF"])

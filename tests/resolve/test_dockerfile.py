@@ -1,0 +1,155 @@
+"""Effective user resolution: stage chains, scoping, provenance, unknowns."""
+
+from __future__ import annotations
+
+import pytest
+
+from secpolicy.dockerfile.instructions import load
+from secpolicy.model import EffectiveUser, Provenance
+from secpolicy.resolve.dockerfile import TargetNotFound, analyze
+from secpolicy.resolve.images import builtin_user, parse_ref, unknown_base_user
+
+
+def user_of(text: str, **kwargs: object) -> EffectiveUser:
+    df = load(text, "Dockerfile")
+
+    def lookup(ref: str) -> EffectiveUser:
+        parsed = parse_ref(ref)
+        return (parsed and builtin_user(parsed)) or unknown_base_user(ref)
+
+    return analyze(df, base_user=lookup, **kwargs).target.user  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("spec", "uid", "gid"),
+    [
+        ("root", 0, 0),
+        ("0", 0, 0),
+        ("00", 0, 0),
+        ("+0", 0, 0),
+        ("-0", 0, 0),
+        ("root:root", 0, 0),
+        ("0:0", 0, 0),
+        ("1000", 1000, 0),
+        ("1000:1000", 1000, 1000),
+        ("1000:root", 1000, 0),
+    ],
+)
+def test_numeric_and_root_spellings(spec: str, uid: int, gid: int) -> None:
+    user = user_of(f"FROM alpine\nUSER {spec}\n")
+    assert (user.uid, user.gid, user.known) == (uid, gid, True)
+
+
+def test_named_user_keeps_name_and_unknown_uid() -> None:
+    user = user_of("FROM alpine\nUSER app\n")
+    assert (user.name, user.uid, user.known, user.is_root) == ("app", None, True, False)
+
+
+def test_root_by_name_is_case_sensitive() -> None:
+    assert not user_of("FROM alpine\nUSER ROOT\n").is_root
+
+
+def test_useradd_uid_is_used() -> None:
+    user = user_of("FROM debian\nRUN useradd --uid 4242 -m svc\nUSER svc\n")
+    assert (user.name, user.uid) == ("svc", 4242)
+
+
+def test_provenance_is_the_deciding_line() -> None:
+    user = user_of("FROM alpine AS a\nUSER 1000\nFROM a AS b\nRUN true\nFROM b\n")
+    assert user.source == Provenance("USER 1000", "Dockerfile", 2)
+    assert str(user.source) == "Dockerfile:2 (USER 1000)"
+
+
+def test_env_inherited_through_from_stage_but_arg_is_not() -> None:
+    assert user_of("FROM alpine AS a\nENV U=1000\nFROM a\nUSER $U\n").uid == 1000
+    user = user_of("FROM alpine AS a\nARG U=1000\nFROM a\nUSER $U\n")
+    assert not user.known
+    assert "$U is not defined" in (user.reason or "")
+
+
+def test_env_wins_over_arg() -> None:
+    assert user_of("FROM alpine\nENV U=1000\nARG U=0\nUSER $U\n").uid == 1000
+
+
+def test_env_pairs_expand_with_the_old_scope() -> None:
+    assert user_of("FROM scratch\nENV A=5 A=7 B=$A\nUSER $B\n").uid is None  # $A unset before the ENV: B is ""
+
+
+def test_scratch_chain_is_closed() -> None:
+    user = user_of("FROM scratch\nUSER ${UID:-1234}\n")
+    assert (user.uid, user.known) == (1234, True)
+
+
+def test_build_arg_overrides_default_and_global() -> None:
+    text = "ARG UID=1\nFROM alpine\nARG UID\nUSER $UID\n"
+    assert user_of(text).uid == 1
+    assert user_of(text, build_args={"UID": "77"}).uid == 77
+
+
+def test_global_arg_in_from_line_selects_stage() -> None:
+    text = "ARG BASE=base\nFROM alpine AS base\nUSER 1000\nFROM ${BASE}\n"
+    assert user_of(text).uid == 1000
+    assert not user_of(text, build_args={"BASE": "ubuntu"}).known
+
+
+def test_unresolvable_base_image() -> None:
+    user = user_of("FROM $IMAGE\n")
+    assert not user.known
+    assert "cannot be resolved" in (user.reason or "")
+
+
+def test_target_selection_and_errors() -> None:
+    text = "FROM alpine AS Build\nUSER 5\nFROM alpine\nUSER 6\n"
+    assert user_of(text, target="build").uid == 5
+    assert user_of(text, target="BUILD").uid == 5
+    with pytest.raises(TargetNotFound, match="stages: build, 1"):
+        user_of(text, target="nope")
+
+
+def test_reachable_stages_follow_copy_from_and_mounts() -> None:
+    text = (
+        "FROM alpine AS a\nFROM alpine AS b\nFROM alpine AS c\nFROM alpine AS unused\n"
+        "FROM alpine\nCOPY --from=a /x /x\nRUN --mount=type=bind,from=b,target=/b true\nCOPY --from=2 /y /y\n"
+    )
+    df = load(text, "Dockerfile")
+    analysis = analyze(df, base_user=unknown_base_user)
+    assert [s.label for s in analysis.reachable] == ["a", "b", "c", "4"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "uid"),
+    [
+        ("gcr.io/distroless/static:nonroot", 65532),
+        ("gcr.io/distroless/base-debian12:debug-nonroot", 65532),
+        ("gcr.io/distroless/static", 0),
+        ("bitnami/postgresql:16", 1001),
+        ("docker.io/bitnami/redis", 1001),
+        ("nginxinc/nginx-unprivileged:1.27-alpine", 101),
+        ("prom/prometheus:v2.53.0", 65534),
+    ],
+)
+def test_builtin_base_images(ref: str, uid: int) -> None:
+    parsed = parse_ref(ref)
+    assert parsed is not None
+    user = builtin_user(parsed)
+    assert user is not None
+    assert user.uid == uid
+
+
+@pytest.mark.parametrize("ref", ["bitnami/minideb:bookworm", "node:20", "python:3.12-slim", "ubuntu"])
+def test_unknown_base_images(ref: str) -> None:
+    parsed = parse_ref(ref)
+    assert parsed is not None
+    assert builtin_user(parsed) is None
+
+
+def test_parse_ref_normalises() -> None:
+    assert str(parse_ref("nginx")) == "docker.io/library/nginx"
+    assert str(parse_ref("nginx:1.27")) == "docker.io/library/nginx:1.27"
+    assert str(parse_ref("localhost:5000/app:v1")) == "localhost:5000/app:v1"
+    ref = parse_ref("ghcr.io/acme/api@sha256:" + "a" * 64)
+    assert ref is not None
+    assert ref.repository == "ghcr.io/acme/api"
+    assert ref.tag is None
+    assert ref.digest
+    assert parse_ref("$IMAGE") is None

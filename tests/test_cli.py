@@ -1,0 +1,327 @@
+"""The command line as a user runs it: exit codes, formats, stdin, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, is_root
+
+from secpolicy import sources
+from secpolicy.cli import main
+
+
+def run(
+    args: list[str], cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "secpolicy", *args],
+        cwd=cwd,
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+    )
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def lint_json(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    monkey = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main(["lint", "--format", "json", *args])
+    finally:
+        os.chdir(monkey)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine:3.20\nUSER 10001\n")
+    assert lint_json([], tmp_path, capsys)[0] == 0
+    write(tmp_path / "svc" / "Dockerfile", "FROM alpine:3.20\nUSER root\n")
+    code, doc = lint_json([], tmp_path, capsys)
+    assert code == 1
+    assert [(f["rule"], f["path"], f["line"], f["column"]) for f in doc["findings"]] == [
+        ("DF101", "svc/Dockerfile", 2, 1)
+    ]
+    assert doc["summary"] == {"files": 2, "findings": 1, "suppressed": 0}
+    assert doc["tool"] == "secpolicy"
+    assert doc["errors"] == []
+    assert doc["findings"][0]["target"] == "stage 0"
+    assert doc["findings"][0]["severity"] == "error"
+
+
+def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine:3.20\nUSER app\n")  # DF102 is a warning
+    assert lint_json([], tmp_path, capsys)[0] == 0
+    assert lint_json(["--fail-on", "warning"], tmp_path, capsys)[0] == 1
+    assert lint_json(["--fail-on", "never"], tmp_path, capsys)[0] == 0
+
+
+def test_select_and_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine:3.20\nUSER app:0\nRUN sudo true\n")
+    _, doc = lint_json([], tmp_path, capsys)
+    assert sorted(f["rule"] for f in doc["findings"]) == ["DF102", "DF103", "DF104"]
+    _, doc = lint_json(["--select", "DF102,DF104"], tmp_path, capsys)
+    assert sorted(f["rule"] for f in doc["findings"]) == ["DF102", "DF104"]
+    _, doc = lint_json(["--ignore", "DF10"], tmp_path, capsys)
+    assert doc["findings"] == []
+
+
+def test_unknown_rule_in_select_is_usage_error(tmp_path: Path) -> None:
+    result = run(["lint", "--select", "XX999"], tmp_path)
+    assert result.returncode == 2
+    assert "unknown rule" in result.stderr
+
+
+def test_target_and_build_arg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(
+        tmp_path / "svc" / "Dockerfile",
+        "FROM alpine:3.20 AS build\nARG UID=10001\nUSER $UID\n\nFROM build\nUSER 10002\n",
+    )
+    code, doc = lint_json(["svc/Dockerfile", "--target", "build", "--build-arg", "UID=0"], tmp_path, capsys)
+    assert code == 1
+    assert [(f["rule"], f["line"], f["target"]) for f in doc["findings"]] == [("DF101", 3, "stage build")]
+    code, doc = lint_json(["svc/Dockerfile", "--build-arg", "UID=0"], tmp_path, capsys)
+    assert code == 0
+    assert doc["findings"] == []
+
+
+def test_target_missing_is_usage_error(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine:3.20\n")
+    result = run(["lint", "--target", "nope"], tmp_path)
+    assert result.returncode == 2
+    assert "target stage 'nope' not found" in result.stdout
+
+
+def test_missing_path_is_usage_error(tmp_path: Path) -> None:
+    result = run(["lint", "does-not-exist"], tmp_path)
+    assert result.returncode == 2
+    assert "does-not-exist: no such file or directory" in result.stderr
+
+
+def test_stdin_with_name(tmp_path: Path) -> None:
+    result = run(["lint", "-", "--stdin-filename", "api/Dockerfile"], tmp_path, stdin=b"FROM alpine\nUSER 0\n")
+    assert result.returncode == 1
+    assert result.stdout.startswith("api/Dockerfile:2:1: DF101 [error]")
+
+
+def test_text_output_grouped_with_summary_and_no_color_when_piped(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "Dockerfile", "FROM alpine\nUSER 0\nRUN sudo id\n")
+    write(tmp_path / "b" / "Dockerfile", "FROM alpine\nUSER app\n")
+    result = run(["lint"], tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "a/Dockerfile:2:1: DF101 [error] stage 0 runs as root: USER 0 is uid 0"
+    assert lines[1].startswith("a/Dockerfile:3:1: DF104 [warning]")
+    assert lines[2] == ""
+    assert lines[3].startswith("b/Dockerfile:2:1: DF102 [warning]")
+    assert lines[-1] == "Found 3 findings (1 error, 2 warnings) in 2 of 2 files."
+    assert "\033[" not in result.stdout
+
+
+def test_color_only_on_tty_and_never_with_no_color(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secpolicy import cli
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli._color(None) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli._color(None) is False
+    monkeypatch.delenv("NO_COLOR")
+    assert cli._color(tmp_path / "report.txt") is False
+
+
+def test_output_file_written(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine\nUSER 0\n")
+    result = run(["lint", "--format", "json", "--output", "report.json"], tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["findings"] == 1
+    assert not list(tmp_path.glob(".report.json.tmp*"))
+
+
+# -- bad input: SP001 with path and reason, others still linted, exit 1, no traceback
+
+
+BAD_INPUTS: dict[str, bytes] = {
+    "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00",
+    "invalid-utf8": b"FROM alpine\nLABEL x=\xc3\x28\n",
+    "unterminated-heredoc": b"FROM alpine\nRUN <<EOF\necho x\n",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_bad_input_reported_and_others_linted(kind: str, tmp_path: Path) -> None:
+    write(tmp_path / "bad" / "Dockerfile", BAD_INPUTS[kind])
+    write(tmp_path / "good" / "Dockerfile", "FROM alpine\nUSER 0\n")
+    result = run(["lint", "--format", "json"], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    doc = json.loads(result.stdout)
+    by_rule = {(f["rule"], f["path"]) for f in doc["findings"]}
+    assert ("SP001", "bad/Dockerfile") in by_rule
+    assert ("DF101", "good/Dockerfile") in by_rule
+    sp001 = next(f for f in doc["findings"] if f["rule"] == "SP001")
+    assert sp001["line"] >= 1
+    assert "cannot lint this file" in sp001["message"]
+
+
+def test_huge_file(tmp_path: Path) -> None:
+    big = tmp_path / "huge" / "Dockerfile"
+    big.parent.mkdir()
+    with big.open("wb") as fh:
+        fh.write(b"FROM alpine\n")
+        fh.write(b"# padding\n" * (50 * 1024 * 1024 // 10))
+    assert big.stat().st_size >= 50 * 1024 * 1024
+    write(tmp_path / "ok" / "Dockerfile", "FROM alpine\nUSER 10001\n")
+    result = run(["lint", "--format", "json"], tmp_path)
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    [finding] = doc["findings"]
+    assert finding["rule"] == "SP001"
+    assert finding["path"] == "huge/Dockerfile"
+    assert "too large" in finding["message"]
+    assert doc["summary"]["files"] == 2
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    target = write(tmp_path / "locked" / "Dockerfile", "FROM alpine\n")
+    write(tmp_path / "ok" / "Dockerfile", "FROM alpine\nUSER 0\n")
+    if is_root():
+        # root reads any file: make the open fail the way EACCES does
+        real_open = Path.open
+
+        def deny(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            if self.name == "Dockerfile" and self.parent.name == "locked":
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(Path, "open", deny)
+    else:
+        target.chmod(0)
+    code, doc = lint_json([], tmp_path, capsys)
+    assert code == 1
+    rules = {(f["rule"], f["path"], f["message"]) for f in doc["findings"]}
+    assert ("SP001", "locked/Dockerfile", "cannot lint this file: Permission denied") in rules
+    assert any(r == "DF101" for r, _, _ in rules)
+
+
+def test_fifo_named_dockerfile_does_not_block(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "Dockerfile")
+    result = run(["lint", "--format", "json"], tmp_path)
+    doc = json.loads(result.stdout)
+    assert [f["rule"] for f in doc["findings"]] == ["SP001"]
+    assert "not a regular file" in doc["findings"][0]["message"]
+
+
+def test_internal_error_has_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from secpolicy import engine
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    write(tmp_path / "Dockerfile", "FROM alpine\n")
+    monkeypatch.setattr(engine.Engine, "lint_text", boom)
+    monkeypatch.delenv("SECPOLICY_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err
+    assert "Traceback" not in err
+
+
+def test_rules_and_explain(tmp_path: Path) -> None:
+    result = run(["rules"], tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("DF101   error    root-user")
+    result = run(["rules", "--format", "json"], tmp_path)
+    ids = [r["id"] for r in json.loads(result.stdout)]
+    assert "DF101" in ids
+    assert "SP001" in ids
+    result = run(["explain", "df101"], tmp_path)
+    assert result.returncode == 0
+    assert "## What it does" in result.stdout
+    assert "DF101 `root-user`" in result.stdout
+    assert run(["explain", "root-user"], tmp_path).stdout == result.stdout
+    bad = run(["explain", "XX1"], tmp_path)
+    assert bad.returncode == 2
+    assert "unknown rule" in bad.stderr
+
+
+def test_help_explains_commands(tmp_path: Path) -> None:
+    result = run(["lint", "--help"], tmp_path)
+    assert result.returncode == 0
+    for option in ("--format", "--target", "--build-arg", "--fail-on", "--select", "--ignore", "--stdin-filename"):
+        assert option in result.stdout
+
+
+def test_resolve_json(tmp_path: Path) -> None:
+    write(
+        tmp_path / "svc" / "Dockerfile",
+        "FROM alpine AS base\nARG UID=10001\nUSER ${UID}:${UID}\n\nFROM base\nRUN true\n",
+    )
+    result = run(["resolve", "svc/Dockerfile", "--format", "json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    [ctx] = json.loads(result.stdout)
+    assert ctx["kind"] == "dockerfile-stage"
+    assert ctx["path"] == "svc/Dockerfile"
+    assert ctx["target"] == "stage 1"
+    assert ctx["user"] == {
+        "uid": 10001,
+        "gid": 10001,
+        "groups": [],
+        "name": None,
+        "known": True,
+        "source": "svc/Dockerfile:3 (USER ${UID}:${UID})",
+        "reason": None,
+    }
+    caps = ctx["capabilities"]
+    assert len(caps["bounding"]) == 14
+    assert caps["effective"] == []
+    assert caps["permitted"] == []
+    assert ctx["privileged"] is False
+    assert ctx["seccomp"] == "RuntimeDefault"
+    assert ctx["provenance"]["user"] == "svc/Dockerfile:3 (USER ${UID}:${UID})"
+    assert ctx["provenance"]["capabilities"] == "runtime default (Docker/containerd)"
+
+
+def test_resolve_root_gets_bounding_set_and_all_stages(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", "FROM scratch AS a\nCOPY x /x\nFROM node:20\n")
+    result = run(["resolve", "--all-stages", "--format", "json"], tmp_path)
+    a, b = json.loads(result.stdout)
+    assert a["user"]["uid"] == 0
+    assert a["capabilities"]["effective"] == a["capabilities"]["bounding"]
+    assert b["user"]["known"] is False
+    assert b["capabilities"]["effective"] is None
+    text = run(["resolve"], tmp_path).stdout
+    assert "Dockerfile  [stage 1]" in text
+    assert "unknown: base image node:20" in text
+
+
+def test_no_c_compiler_dependency() -> None:
+    """lint's dependencies are pure Python or ship wheels; python-prctl is not one of them."""
+    text = (ROOT / "pyproject.toml").read_text()
+    deps = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "prctl" not in deps
+
+
+def test_display_paths_are_relative(tmp_path: Path) -> None:
+    assert sources.display(tmp_path / "a" / "Dockerfile", tmp_path) == "a/Dockerfile"
