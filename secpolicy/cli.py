@@ -108,7 +108,9 @@ def _engine(
     return Engine(rules, options)
 
 
-def _lint_all(engine: Engine, paths: list[Path], stdin_filename: str) -> tuple[list[FileResult], list[str]]:
+def _lint_all(
+    engine: Engine, paths: list[Path], stdin_filename: str, *, keep_analysis: bool = False
+) -> tuple[list[FileResult], list[str]]:
     from secpolicy import sources
     from secpolicy.discover import discover
 
@@ -122,14 +124,14 @@ def _lint_all(engine: Engine, paths: list[Path], stdin_filename: str) -> tuple[l
             except sources.SourceError as exc:
                 results.append(engine.unreadable(stdin_filename, exc))
                 continue
-            results.append(engine.lint_text(text, stdin_filename))
+            results.append(engine.lint_text(text, stdin_filename, keep_analysis=keep_analysis))
             continue
         for found in discover([path]):
             display = sources.display(found.path, base)
             if found.problem:
                 results.append(engine.unreadable(display, sources.SourceError(found.problem)))
             else:
-                results.append(engine.read_and_lint(found.path, display))
+                results.append(engine.read_and_lint(found.path, display, keep_analysis=keep_analysis))
     for result in results:
         if result.error:
             errors.append(result.error)
@@ -233,7 +235,7 @@ def resolve(
     _check_paths(paths)
     # resolve needs only the analysis: every rule but SP001 stays off
     engine = _engine(paths, config_file, build_arg, target, select=["SP001"])
-    results, errors = _lint_all(engine, paths, stdin_filename)
+    results, errors = _lint_all(engine, paths, stdin_filename, keep_analysis=True)
     contexts = []
     failed = False
     for result in results:

@@ -99,12 +99,12 @@ class Engine:
         return result
 
     # -- linting -------------------------------------------------------------
-    def read_and_lint(self, path: Path, display: str) -> FileResult:
+    def read_and_lint(self, path: Path, display: str, *, keep_analysis: bool = False) -> FileResult:
         try:
             text = sources.read(path)
         except sources.SourceError as exc:
             return self.unreadable(display, exc)
-        return self.lint_text(text, display)
+        return self.lint_text(text, display, keep_analysis=keep_analysis)
 
     def unreadable(self, display: str, exc: sources.SourceError) -> FileResult:
         return FileResult(display, [self._parse_error(display, exc.line, exc.reason)])
@@ -118,7 +118,8 @@ class Engine:
     def analyze(self, df: Dockerfile) -> Analysis:
         return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.base_user)
 
-    def lint_text(self, text: str, display: str) -> FileResult:
+    def lint_text(self, text: str, display: str, *, keep_analysis: bool = False) -> FileResult:
+        """Lint one Dockerfile; the analysis is kept only on request (it is large)."""
         parsed = self.parse(text, display)
         if isinstance(parsed, Finding):
             return FileResult(display, [parsed])
@@ -154,6 +155,8 @@ class Engine:
             for line, message in suppressions.problems:
                 result.findings.append(Finding(BAD_SUPPRESSION, sev, message, display, line))
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
+        if not keep_analysis:
+            result.analysis = None
         return result
 
     def _parse_error(self, display: str, line: int, reason: str) -> Finding:

@@ -176,8 +176,8 @@ class Finding:
     suppressed: bool = False
     suppression: str | None = None
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.rule)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.rule, self.message)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -312,7 +312,7 @@ def test_resolve_root_gets_bounding_set_and_all_stages(tmp_path: Path) -> None:
     assert b["user"]["known"] is False
     assert b["capabilities"]["effective"] is None
     text = run(["resolve"], tmp_path).stdout
-    assert "Dockerfile  [stage 1]" in text
+    assert "Dockerfile [stage 1]" in text
     assert "unknown: base image node:20" in text
 
 

@@ -52,8 +52,15 @@ def run_instructions(analysis: Analysis) -> Iterator[tuple[StageState, Instructi
                     yield state, child, True
 
 
-def run_steps(analysis: Analysis) -> Iterator[Step]:
+def run_steps(analysis: Analysis) -> list[Step]:
     """Every program every reachable RUN starts, heredoc scripts included."""
+    steps = analysis.memo.get("run_steps")
+    if steps is None:
+        steps = analysis.memo["run_steps"] = list(_run_steps(analysis))
+    return steps  # type: ignore[return-value]
+
+
+def _run_steps(analysis: Analysis) -> Iterator[Step]:
     for state, inst, onbuild in run_instructions(analysis):
         if inst.is_json:
             for inv in unwrap(inst.args):

@@ -16,16 +16,12 @@ def go_isspace(ch: str) -> bool:
     return ch in _SPACE
 
 
+_CHARS = "".join(sorted(_SPACE))
+
+
 def lstrip(text: str) -> str:
-    i = 0
-    while i < len(text) and text[i] in _SPACE:
-        i += 1
-    return text[i:]
+    return text.lstrip(_CHARS)
 
 
 def strip(text: str) -> str:
-    text = lstrip(text)
-    j = len(text)
-    while j > 0 and text[j - 1] in _SPACE:
-        j -= 1
-    return text[:j]
+    return text.strip(_CHARS)

@@ -254,6 +254,8 @@ def _heredoc_from_word(word: str) -> Heredoc | None:
 
 
 def _heredocs_from_line(line: str, lineno: int) -> list[Heredoc]:
+    if "<<" not in line:
+        return []
     lexer = Lexer("\\", raw_quotes=True, raw_escapes=True, skip_unset=True)
     try:
         words = lexer.expand(line).words

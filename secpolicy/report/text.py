@@ -48,7 +48,6 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
     out: list[str] = []
     for ctx in items:
         user = ctx.user
-        out.append(f"{ctx.path}  [{ctx.target}]")
         if user.known:
             uid = "?" if user.uid is None else str(user.uid)
             gid = "?" if user.gid is None else str(user.gid)
@@ -59,17 +58,15 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
         caps = ctx.capabilities
         held = "unknown (depends on the user)" if caps.effective is None else (",".join(caps.effective) or "none")
         rows = [
-            ("user", value, str(user.source)),
-            ("capabilities", held, str(ctx.provenance.get("capabilities", ""))),
-            ("bounding set", ",".join(caps.bounding), str(ctx.provenance.get("capabilities", ""))),
-            ("privileged", str(ctx.privileged).lower(), str(ctx.provenance.get("privileged", ""))),
-            ("no_new_privs", str(ctx.no_new_privs).lower(), str(ctx.provenance.get("no_new_privs", ""))),
-            ("seccomp", ctx.seccomp, str(ctx.provenance.get("seccomp", ""))),
+            ("user", value, ctx.provenance.get("user")),
+            ("capabilities", held, ctx.provenance.get("capabilities")),
+            ("bounding set", ",".join(caps.bounding), None),
+            ("privileged", str(ctx.privileged).lower(), ctx.provenance.get("privileged")),
+            ("no_new_privs", str(ctx.no_new_privs).lower(), ctx.provenance.get("no_new_privs")),
+            ("seccomp", ctx.seccomp, ctx.provenance.get("seccomp")),
         ]
-        width = max(len(r[0]) for r in rows)
+        out.append(f"{ctx.path} [{ctx.target}]")
         for key, val, src in rows:
-            out.append(f"  {key:<{width}}  {val}")
-            if src:
-                out.append(f"  {'':<{width}}    <- {src}")
+            out.append(f"  {key:<13} {val}" + (f"  <- {src}" if src else ""))
         out.append("")
     return "\n".join(out)

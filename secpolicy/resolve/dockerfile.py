@@ -69,6 +69,8 @@ class Analysis:
     states: list[StageState]
     target: StageState
     reachable: list[StageState]
+    # derived views that several checks share (e.g. the programs RUN starts)
+    memo: dict[str, object] = field(default_factory=dict)
 
     @property
     def escape(self) -> str:
@@ -238,7 +240,7 @@ def _record_created_users(inst: Instruction, created: dict[str, tuple[int | None
     scripts = [" ".join(inst.args)] if not inst.is_json else []
     scripts += [doc.content for doc in inst.heredocs]
     for script in scripts:
-        if "add" not in script:
+        if "useradd" not in script and "adduser" not in script:
             continue
         for inv in invocations(script):
             if inv.name in ("useradd", "adduser"):

@@ -8,9 +8,11 @@ scripts of their own.  Nothing is ever executed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 _OPERATOR_CHARS = frozenset(";&|()\n")
+_PLAIN_RUN = re.compile(r"[^\s\\'\"`$#<>;&|()]+")
 _RESERVED_PREFIX = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "time"})
 _SKIP_COMMAND = frozenset({"for", "case", "fi", "done", "esac", "select", "function"})
 
@@ -99,8 +101,10 @@ class _Tokenizer:
                 self._end_command()
                 self.i += 1
             else:
-                self._begin_word().append(ch)
-                self.i += 1
+                match = _PLAIN_RUN.match(s, self.i)
+                end = match.end() if match else self.i + 1
+                self._begin_word().append(s[self.i : end])
+                self.i = end
         self._end_command()
         return self.commands
 

