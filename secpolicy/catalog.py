@@ -68,8 +68,9 @@ def builtin_dir() -> Path:
 def load_rule(path: Path, known_checks: Iterable[str]) -> Rule:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read rule file: {exc}") from None
     if not isinstance(data, dict):
