@@ -157,7 +157,7 @@ def _fail(node: Node, message: str) -> DockerfileSyntaxError:
     return DockerfileSyntaxError(message, node.line, node.end_line)
 
 
-def _check(node: Node, nested: bool = False) -> None:
+def _check(node: Node) -> None:
     if node.cmd not in KNOWN:
         raise _fail(node, f"unknown instruction: {node.keyword}")
     if not node.args and node.cmd in _NEEDS_ARGS and not node.child:
@@ -174,7 +174,7 @@ def _check(node: Node, nested: bool = False) -> None:
             raise _fail(node, _NEEDS_ARGS["onbuild"])
         if child.cmd in ("onbuild", "from", "maintainer"):
             raise _fail(node, f"{child.cmd.upper()} isn't allowed as an ONBUILD trigger")
-        _check(child, nested=True)
+        _check(child)
 
 
 def load(text: str, path: str) -> Dockerfile:

@@ -279,13 +279,14 @@ def _node_from_line(line: str, d: _Directives) -> Node:
     keyword, flags, rest = _split_command(line)
     cmd = keyword.lower()
     handler = _DISPATCH.get(cmd)
-    if handler is None:
-        args, is_json, child = [""], False, None
-    elif handler is _parse_subcommand:
-        args, is_json, child = [], False, (_node_from_line(rest, d) if rest else None)
+    child = None
+    if cmd == "onbuild":
+        args, is_json = [], False
+        child = _node_from_line(rest, d) if rest else None
+    elif handler is None:
+        args, is_json = [""], False  # BuildKit keeps unknown instructions; load() rejects them
     else:
         args, is_json = handler(rest, d)
-        child = None
     body = strip(line)
     arg_offset = line.find(body) + len(body) - len(rest)
     return Node(cmd, keyword, flags, args, is_json, line, child=child, arg_offset=arg_offset)
@@ -522,10 +523,6 @@ def _parse_health(rest: str, d: _Directives) -> tuple[list[str], bool]:
     return [rest[:sep], *args], is_json
 
 
-def _parse_subcommand(rest: str, d: _Directives) -> tuple[list[str], bool]:
-    raise AssertionError("handled in _node_from_line")  # pragma: no cover
-
-
 _DISPATCH = {
     "add": _maybe_json_to_list,
     "arg": _parse_name_or_name_val,
@@ -538,7 +535,6 @@ _DISPATCH = {
     "healthcheck": _parse_health,
     "label": _parse_label,
     "maintainer": _parse_string,
-    "onbuild": _parse_subcommand,
     "run": _maybe_json,
     "shell": _maybe_json,
     "stopsignal": _parse_string,

@@ -110,17 +110,22 @@ def analyze(
     return Analysis(df, states, chosen, _reachable(chosen, states, by_name))
 
 
-def _declare_arg(scope: Scope, word: str, build_args: Mapping[str, str], meta: Scope | None, escape: str) -> None:
+def _declare_arg(
+    scope: Scope, word: str, build_args: Mapping[str, str], meta: Scope | None, escape: str
+) -> Expansion | None:
+    """Declare ``NAME[=default]``; return the expanded default, if any."""
     name, eq, default = word.partition("=")
+    expanded = scope.expand(default, escape) if eq else None
     if name in build_args:
         scope.args[name] = build_args[name]
-    elif eq:
-        scope.args[name] = stored(scope.expand(default, escape))
+    elif expanded is not None:
+        scope.args[name] = stored(expanded)
     elif meta is not None and name in meta.args:
         # a bare ARG in a stage picks up the global ARG's value
         scope.args[name] = meta.args[name]
     else:
         scope.args[name] = None
+    return expanded
 
 
 def _evaluate(
@@ -178,8 +183,7 @@ def _apply(
     if cmd == "arg":
         for word in inst.args:
             name, eq, default = word.partition("=")
-            _declare_arg(scope, word, build_args, meta, escape)
-            value = scope.expand(default, escape) if eq else None
+            value = _declare_arg(scope, word, build_args, meta, escape)
             state.assignments.append(Assignment(inst, "ARG", name, default if eq else None, value))
     elif cmd == "env":
         pairs = [(k, v, scope.expand(v, escape)) for k, v in inst.pairs()]
