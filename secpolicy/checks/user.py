@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from secpolicy.checks.base import Hit, Params, stage_label
-from secpolicy.model import EffectiveUser
 from secpolicy.resolve.dockerfile import Analysis
 
 
@@ -16,26 +15,21 @@ def _where(analysis: Analysis) -> tuple[int, int]:
     return inst.line, inst.column
 
 
-def _describe(user: EffectiveUser) -> str:
-    return f"USER {user.spec}" if user.spec else str(user.source)
-
-
 def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF101: the target runs as uid 0, or its user cannot be resolved."""
     target = analysis.target
     user = target.user
     line, column = _where(analysis)
     stage = stage_label(target)
-    decided_here = target.user_instruction is not None
+    deciding = target.user_instruction
     if not user.known:
         yield Hit(line, f"{stage} may run as root: {user.reason}", column, stage)
+    elif user.is_root and deciding is not None:
+        raw = deciding.args[0]
+        expanded = f" (resolves to {user.spec})" if user.spec != raw else ""
+        yield Hit(line, f"{stage} runs as root: USER {raw}{expanded} is uid 0", column, stage)
     elif user.is_root:
-        if decided_here:
-            via = f"USER {target.user_instruction.args[0]}" if target.user_instruction else ""
-            value = f" (resolves to {user.spec})" if user.spec and via != f"USER {user.spec}" else ""
-            yield Hit(line, f"{stage} runs as root: {via}{value} is uid 0", column, stage)
-        else:
-            yield Hit(line, f"{stage} runs as root: no USER in the stage chain and {user.source}", column, stage)
+        yield Hit(line, f"{stage} runs as root: no USER in the stage chain and {user.source}", column, stage)
 
 
 def named(analysis: Analysis, params: Params) -> Iterator[Hit]:
