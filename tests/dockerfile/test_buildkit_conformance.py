@@ -10,6 +10,7 @@ from gostring import go_quote
 
 from secpolicy.dockerfile.instructions import load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError, Node, parse
+from secpolicy.engine import Engine, LintOptions
 
 BASE = SHARED / "conformance" / "buildkit-parser"
 
@@ -46,9 +47,12 @@ def test_parses_to_result(case: Path) -> None:
 
 
 @pytest.mark.parametrize("case", _dirs("testfiles-negative"), ids=lambda p: p.name)
-def test_negative_cases_are_parse_errors(case: Path) -> None:
+def test_negative_cases_are_parse_errors(case: Path, rules) -> None:
     text = (case / "Dockerfile").read_bytes().decode("utf-8")
     with pytest.raises(DockerfileSyntaxError) as info:
         load(text, "Dockerfile")
     assert info.value.line >= 1
     assert info.value.message
+    # and the linter reports it as SP001 rather than crashing or guessing
+    findings = Engine(rules, LintOptions()).lint_text(text, "Dockerfile").findings
+    assert [(f.rule, f.line) for f in findings] == [("SP001", info.value.line)]
