@@ -42,6 +42,11 @@ class Provenance:
         return {"path": self.path, "line": self.line, "detail": self.detail}
 
 
+# Names that are the superuser whatever /etc/passwd says: Linux root, and the
+# Windows container administrator (kubernetes/kubernetes#92355).
+ROOT_NAMES = frozenset({"root", "ContainerAdministrator"})
+
+
 @dataclass(frozen=True)
 class EffectiveUser:
     """The user a container starts as.
@@ -63,7 +68,7 @@ class EffectiveUser:
 
     @property
     def is_root(self) -> bool:
-        return self.known and (self.uid == 0 or self.name == "root")
+        return self.known and (self.uid == 0 or self.name in ROOT_NAMES)
 
     @property
     def explicit_root_group(self) -> bool:
@@ -113,7 +118,7 @@ class Capabilities:
     @classmethod
     def for_user(cls, bounding: tuple[str, ...], user: EffectiveUser) -> Capabilities:
         """Without no-new-privs, uid 0 gets the bounding set; others get none."""
-        if not user.known or (user.uid is None and user.name != "root"):
+        if not user.known or (user.uid is None and user.name not in ROOT_NAMES):
             held: tuple[str, ...] | None = None
         else:
             held = bounding if user.is_root else ()

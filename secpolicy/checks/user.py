@@ -27,7 +27,8 @@ def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
     elif user.is_root and deciding is not None:
         raw = deciding.args[0]
         expanded = f" (resolves to {user.spec})" if user.spec != raw else ""
-        yield Hit(line, f"{stage} runs as root: USER {raw}{expanded} is uid 0", column, stage)
+        what = "uid 0" if user.uid == 0 else "the administrator account"
+        yield Hit(line, f"{stage} runs as root: USER {raw}{expanded} is {what}", column, stage)
     elif user.is_root:
         yield Hit(line, f"{stage} runs as root: no USER in the stage chain and {user.source}", column, stage)
 
