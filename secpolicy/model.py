@@ -38,9 +38,6 @@ class Provenance:
             return f"{self.path}:{self.line} ({self.detail})" if self.detail else f"{self.path}:{self.line}"
         return self.detail
 
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "detail": self.detail}
-
 
 # Names that are the superuser whatever /etc/passwd says: Linux root, and the
 # Windows container administrator (kubernetes/kubernetes#92355).

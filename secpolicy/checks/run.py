@@ -15,12 +15,12 @@ def _where(step: Step) -> str:
     return f"{prefix}RUN in {stage_label(step.state)}"
 
 
-def _switch_target(args: tuple[str, ...], user_opts: frozenset[str]) -> str | None:
+def _switch_target(args: tuple[str, ...]) -> str | None:
     """The user ``su``-like tools switch to (``None`` means root by default)."""
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in user_opts and i + 1 < len(args):
+        if arg == "-u" and i + 1 < len(args):
             return args[i + 1]
         if arg in ("-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w"):
             i += 2
@@ -49,7 +49,7 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead",
                 stage=stage_label(step.state),
             )
-        elif inv.name in switch_to_root and _is_root(_switch_target(inv.args, frozenset({"-u"}))):
+        elif inv.name in switch_to_root and _is_root(_switch_target(inv.args)):
             yield Hit(step.line, f"{_where(step)} uses {inv.name} to become root", stage=stage_label(step.state))
         elif inv.name in drop and inv.args and _is_root(inv.args[0]):
             yield Hit(

@@ -63,7 +63,6 @@ class Node:
     column: int = 1
     child: Node | None = None
     heredocs: list[Heredoc] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
     # (offset in ``original``, physical line) of each joined continuation line
     segments: list[tuple[int, int]] = field(default_factory=list)
     arg_offset: int = 0  # where the arguments start in ``original``
@@ -152,7 +151,6 @@ def parse(text: str) -> ParseResult:
     d = _Directives()
     nodes: list[Node] = []
     warnings: list[str] = []
-    comments: list[str] = []
     i = 0
     n = len(lines)
 
@@ -172,8 +170,6 @@ def parse(text: str) -> ParseResult:
         raw = lines[i]
         i += 1
         lineno = i
-        if _is_comment(raw):
-            comments.append(strip(lstrip(_trim_newline(raw))[1:]))
         line, end = trim_continuation(process(raw, lineno, True))
         if end and line == "":
             continue
@@ -198,7 +194,7 @@ def parse(text: str) -> ParseResult:
             node = _node_from_line(line, d)
         except DockerfileSyntaxError as exc:
             raise DockerfileSyntaxError(exc.message, start, i) from None
-        node.line, node.comments, node.segments = start, comments, segments
+        node.line, node.segments = start, segments
         node.column = len(lines[start - 1]) - len(lstrip(lines[start - 1])) + 1
         if node.can_contain_heredoc():
             for doc in _heredocs_from_line(line, start):
@@ -224,7 +220,6 @@ def parse(text: str) -> ParseResult:
         if node.child:
             node.child.line, node.child.end_line = node.line, node.end_line
         nodes.append(node)
-        comments = []
     if not nodes:
         raise DockerfileSyntaxError("file with no instructions", max(i, 1))
     return ParseResult(nodes, d.escape, dict(d.seen), dict(d.lines), warnings)

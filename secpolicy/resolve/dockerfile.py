@@ -44,7 +44,6 @@ class StageState:
     scope: Scope
     created: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
-    user_at: dict[int, EffectiveUser] = field(default_factory=dict)
     expanded: dict[int, list[Expansion]] = field(default_factory=dict)
     shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     shell_at: dict[int, list[str]] = field(default_factory=dict)
@@ -197,7 +196,6 @@ def _apply(
     elif cmd in ("copy", "add"):
         state.expanded[id(inst)] = [scope.expand(a, escape) for a in inst.args]
     elif cmd == "run":
-        state.user_at[id(inst)] = state.user
         state.shell_at[id(inst)] = state.shell
         _record_created_users(inst, state.created)
     elif cmd == "shell" and inst.is_json and inst.args:
