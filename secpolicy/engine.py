@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from secpolicy import sources
@@ -80,17 +80,8 @@ class Engine:
             df = load(sources.read(path), str(path))
             analysis = analyze(df, build_args=self.options.build_args, target=target, base_user=self.base_user)
             user = analysis.target.user
-            result = EffectiveUser(
-                user.uid,
-                user.gid,
-                user.name,
-                user.known,
-                Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}"),
-                user.spec,
-                user.group,
-                user.groups,
-                user.reason,
-            )
+            source = Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}")
+            result = replace(user, source=source)
         except (sources.SourceError, DockerfileSyntaxError, TargetNotFound) as exc:
             result = unknown_base_user(ref_text, f"{where}: cannot resolve {path}: {exc}")
         finally:
