@@ -60,21 +60,22 @@ def _build_args(values: list[str] | None) -> dict[str, str]:
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+    from secpolicy.output import OutputError, write_text
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        write_text(output, text)
+    except OutputError as exc:
+        _usage_error(f"cannot write the report: {exc}")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        _usage_error(f"cannot write {output}: {exc.strerror or exc}")
+        _usage_error(f"cannot write the report to {output}: {exc.strerror or exc}")
 
 
 def _color(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return (output is None or str(output) == "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _engine(
@@ -167,7 +168,13 @@ def lint(
     paths: PathsArg = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the report to FILE: a regular file is replaced atomically, a device or FIFO is written into, a symlink is followed; '-' is stdout.",
+        ),
     ] = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
