@@ -116,7 +116,7 @@ INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
     "${X##*a*b} on a long X": (trim_longest, 10_000),
     "heredoc of N commands": (heredoc_commands, 5_000),
     "stage chain (stages)": (stage_chain, 2_000),
-    "1 MiB / 4 MiB file (KiB)": (four_mib_file, 1_024),
+    "1 MiB / 4 MiB file (KiB)": (four_mib_file, 1_000),
 }
 
 _CHILD = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from secpolicy.config import Config
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.model import EffectiveUser, Finding, Provenance, Severity
-from secpolicy.resolve.dockerfile import Analysis, TargetNotFound, analyze
+from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
 from secpolicy.resolve.images import builtin_user, parse_ref, unknown_base_user
 from secpolicy.resolve.user import parse_user
 from secpolicy.suppress import scan
@@ -82,8 +83,15 @@ class Engine:
             user = analysis.target.user
             source = Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}")
             result = replace(user, source=source)
-        except (sources.SourceError, DockerfileSyntaxError, TargetNotFound) as exc:
+            error = analysis.build_error()
+            if error is not None:
+                result = unknown_base_user(ref_text, f"{where}: {path}:{error.line}: {error.message}")
+        except (sources.SourceError, DockerfileSyntaxError, TargetNotFound, BuildError) as exc:
             result = unknown_base_user(ref_text, f"{where}: cannot resolve {path}: {exc}")
+        except Exception as exc:  # an image-map Dockerfile is untrusted input too
+            result = unknown_base_user(
+                ref_text, f"{where}: cannot resolve {path}: internal error: {type(exc).__name__}"
+            )
         finally:
             self._resolving.discard(key)
         self._image_users[key] = result
@@ -110,7 +118,20 @@ class Engine:
         return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.base_user)
 
     def lint_text(self, text: str, display: str, *, keep_analysis: bool = False) -> FileResult:
-        """Lint one Dockerfile; the analysis is kept only on request (it is large)."""
+        """Lint one Dockerfile; the analysis is kept only on request (it is large).
+
+        Whatever goes wrong inside becomes SP001 for this file alone: the
+        findings of every other file are still reported.
+        """
+        try:
+            return self._lint_text(text, display, keep_analysis=keep_analysis)
+        except RecursionError:
+            return FileResult(display, [self._parse_error(display, 1, "nesting too deep for this analysis")])
+        except Exception as exc:
+            reason = f"internal error while linting ({type(exc).__name__}: {exc}); please report it"
+            return FileResult(display, [self._parse_error(display, 1, reason)])
+
+    def _lint_text(self, text: str, display: str, *, keep_analysis: bool) -> FileResult:
         parsed = self.parse(text, display)
         if isinstance(parsed, Finding):
             return FileResult(display, [parsed])
@@ -118,15 +139,23 @@ class Engine:
             analysis = self.analyze(parsed)
         except TargetNotFound as exc:
             return FileResult(display, error=f"{display}: {exc}")
+        except BuildError as exc:
+            return FileResult(display, [self._parse_error(display, exc.line, exc.message)])
+        error = analysis.build_error()
+        if error is not None:
+            return FileResult(display, [self._parse_error(display, error.line, error.message)])
         result = FileResult(display, analysis=analysis)
         suppressions = scan(parsed.lines, self.rules.keys())
-        spans = sorted((n.line, n.end_line) for n in parsed.parsed.nodes)
+        # instructions do not overlap and come in order: the one holding a line is found by bisection
+        starts = [n.line for n in parsed.parsed.nodes]
+        ends = [n.end_line for n in parsed.parsed.nodes]
         for rule in self.rules.values():
             check = CHECKS.get(rule.check)
             if rule.target != "dockerfile" or check is None or not self.enabled(rule.id):
                 continue
             for hit in check(analysis, rule.params):
-                first = next((start for start, end in spans if start <= hit.line <= end), hit.line)
+                index = bisect.bisect_right(starts, hit.line) - 1
+                first = starts[index] if index >= 0 and hit.line <= ends[index] else hit.line
                 suppressed, reason = suppressions.lookup(rule.id, first)
                 result.findings.append(
                     Finding(

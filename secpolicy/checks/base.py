@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +76,9 @@ def _run_steps(analysis: Analysis) -> Iterator[Step]:
             yield Step(state, inst, inv, line, onbuild)
         for doc in inst.heredocs:
             if _runs_as_shell(text, doc.content):
+                newlines = [i for i, ch in enumerate(doc.content) if ch == "\n"]
                 for inv in invocations(doc.content):
-                    line = doc.line + doc.content.count("\n", 0, inv.offset)
+                    line = doc.line + bisect.bisect_left(newlines, inv.offset)
                     yield Step(state, inst, inv, line, onbuild)
 
 

@@ -9,18 +9,25 @@ resolve, because an unknown value must never be mistaken for a safe one.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from secpolicy.dockerfile import pattern
 from secpolicy.dockerfile.gospace import go_isspace
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+# Limits of this analysis, not of BuildKit: past them a file is reported as
+# not analysable (SP001) instead of exhausting the stack or the memory.
+MAX_NESTING = 64
+MAX_VALUE = 1024 * 1024
 
 
 class LexError(ValueError):
     """A word BuildKit itself would refuse (bad substitution, open quote…)."""
+
+
+class TooComplex(LexError):
+    """Valid for BuildKit, but past what secpolicy analyses (nesting depth, value size)."""
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Expansion:
     words: list[str]
     unknown: set[str] = field(default_factory=set)
     unset: set[str] = field(default_factory=set)
+    error: LexError | None = None  # BuildKit would fail the build on this word
 
     @property
     def resolved(self) -> bool:
@@ -112,6 +120,7 @@ class _Run:
         self.scope = scope
         self.unknown: set[str] = set()
         self.unset: set[str] = set()
+        self.depth = 0
 
     def peek(self) -> str:
         return self.src[self.pos] if self.pos < len(self.src) else ""
@@ -122,8 +131,10 @@ class _Run:
             self.pos += 1
         return ch
 
-    def until(self, stop: str | None) -> tuple[str, list[str]]:
+    def until(self, stop: str | None, raw_escapes: bool | None = None) -> tuple[str, list[str]]:
+        keep_escapes = self.lx.raw_escapes if raw_escapes is None else raw_escapes
         out: list[str] = []
+        size = 0
         words = _Words()
         while self.pos < len(self.src):
             ch = self.peek()
@@ -142,10 +153,13 @@ class _Run:
                 tmp = self.dollar()
                 out.append(tmp)
                 words.add_string(tmp)
+                size += len(tmp)
+                if size > MAX_VALUE:
+                    raise TooComplex(f"a value expands to more than {MAX_VALUE} characters")
             else:
                 self.pos += 1
                 if ch == self.lx.escape:
-                    if self.lx.raw_escapes:
+                    if keep_escapes:
                         words.add_raw_char(ch)
                         out.append(ch)
                     ch = self.next()
@@ -209,13 +223,25 @@ class _Run:
     def dollar(self) -> str:
         self.pos += 1
         if self.peek() != "{":
-            name = self.name()
-            if not name:
-                return "$"
-            value = self.lookup(name)
-            if value is None:
-                return "$" + name if self.lx.skip_unset else ""
-            return value
+            return self.simple_dollar()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise TooComplex(f"variable substitutions nested deeper than {MAX_NESTING} levels")
+        try:
+            return self.braced_dollar()
+        finally:
+            self.depth -= 1
+
+    def simple_dollar(self) -> str:
+        name = self.name()
+        if not name:
+            return "$"
+        value = self.lookup(name)
+        if value is None:
+            return "$" + name if self.lx.skip_unset else ""
+        return value
+
+    def braced_dollar(self) -> str:
         self.pos += 1
         ch = self.peek()
         if not ch:
@@ -229,10 +255,13 @@ class _Run:
             if value is None:
                 return "${" + name + "}" if self.lx.skip_unset else ""
             return value
-        if ch in ":-+?":
+        if ch in ":-+?#%":
             colon = ch == ":"
             modifier = self.next() if colon else ch
-            word = self.modifier_word()
+            trims = modifier in "#%"
+            if colon and trims:
+                raise LexError(f"unsupported modifier (:{modifier}) in substitution")
+            word = self.modifier_word(raw_escapes=trims)
             value = self.lookup(name)
             present = value is not None and (value != "" or not colon)
             if modifier == "-":
@@ -243,28 +272,46 @@ class _Run:
                 if not present and name not in self.unknown:
                     raise LexError(f"{name}: {word or 'is not allowed to be unset'}")
                 return value or ""
-            raise LexError(f"unsupported modifier ({modifier}) in substitution")
-        if ch in "#%":
-            longest = self.peek() == ch
-            if longest:
-                self.pos += 1
-            pattern = self.modifier_word()
-            return _trim(self.lookup(name) or "", pattern, ch == "#", longest)
+            if trims:
+                # BuildKit looks at the processed word: ${X##p} and ${X#$Y} with Y="#p" are both greedy
+                greedy = word.startswith(modifier)
+                if greedy:
+                    word = word[1:]
+                try:
+                    if modifier == "#":
+                        return pattern.trim_prefix(word, value or "", greedy)
+                    return pattern.trim_suffix(word, value or "", greedy)
+                except pattern.PatternError as exc:
+                    raise LexError(f"invalid pattern ({word}) in substitution: {exc}") from None
+            raise LexError(f"unsupported modifier ({':' if colon else ''}{modifier}) in substitution")
         if ch == "/":
             replace_all = self.peek() == "/"
             if replace_all:
                 self.pos += 1
-            pattern, _ = self.until("/")
-            repl = self.modifier_word()
-            return _replace(self.lookup(name) or "", pattern, repl, replace_all)
+            try:
+                pat, _ = self.until("/", raw_escapes=True)
+            except LexError as exc:
+                if isinstance(exc, TooComplex) or self.pos < len(self.src):
+                    raise
+                raise LexError("syntax error: missing '/' in ${}") from None
+            repl = self.modifier_word(raw_escapes=True)
+            value = self.lookup(name) or ""
+            try:
+                if replace_all:
+                    return pattern.replace(pat, value, repl, True, template=True)
+                return pattern.replace(pat, value, repl, False)
+            except pattern.PatternError as exc:
+                raise LexError(f"invalid pattern ({pat}) in substitution: {exc}") from None
         if not ch:
             raise LexError("syntax error: missing '}'")
-        raise LexError("missing ':' in substitution")
+        raise LexError(f"unsupported modifier ({ch}) in substitution")
 
-    def modifier_word(self) -> str:
+    def modifier_word(self, raw_escapes: bool = False) -> str:
         try:
-            word, _ = self.until("}")
-        except LexError:
+            word, _ = self.until("}", raw_escapes=raw_escapes)
+        except LexError as exc:
+            if isinstance(exc, TooComplex) or self.pos < len(self.src):
+                raise
             raise LexError("syntax error: missing '}'") from None
         return word
 
@@ -281,34 +328,3 @@ class _Run:
         while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
             self.pos += 1
         return self.src[start : self.pos]
-
-
-def _trim(value: str, pattern: str, prefix: bool, longest: bool) -> str:
-    rx = re.compile(fnmatch.translate(pattern))
-    sizes = range(len(value) + 1)
-    order = reversed(sizes) if longest else sizes
-    for size in order:
-        part = value[:size] if prefix else value[len(value) - size :]
-        if rx.fullmatch(part):
-            return value[size:] if prefix else value[: len(value) - size]
-    return value
-
-
-def _replace(value: str, pattern: str, repl: str, replace_all: bool) -> str:
-    if not pattern:
-        return value
-    rx = re.compile(fnmatch.translate(pattern))
-    out: list[str] = []
-    i = 0
-    while i < len(value):
-        for end in range(len(value), i, -1):
-            if rx.fullmatch(value[i:end]):
-                out.append(repl)
-                i = end
-                if not replace_all:
-                    return "".join(out) + value[i:]
-                break
-        else:
-            out.append(value[i])
-            i += 1
-    return "".join(out)

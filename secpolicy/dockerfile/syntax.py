@@ -10,15 +10,20 @@ in ``tests/conformance``.  Instruction-level validation lives in
 
 from __future__ import annotations
 
-import json
+import bisect
 import re
 from dataclasses import dataclass, field
 
+from secpolicy.dockerfile import jsonarray
 from secpolicy.dockerfile.gospace import go_isspace, lstrip, strip
 from secpolicy.dockerfile.lexer import Lexer, LexError
 
 _RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-_RE_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*\Z")
+# BuildKit: ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ in RE2, where \s is [\t\n\f\r ].
+# The value is trimmed with str.strip instead of a lazy group, which backtracks
+# quadratically on long runs of spaces in Python's engine.
+_RE_DIRECTIVE = re.compile(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=(.*)", re.DOTALL)
+_RE2_SPACE = "\t\n\f\r "
 _RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)\Z")
 _VALID_DIRECTIVES = frozenset({"escape", "syntax", "check"})
 HEREDOC_INSTRUCTIONS = frozenset({"add", "copy", "run"})
@@ -63,19 +68,15 @@ class Node:
     column: int = 1
     child: Node | None = None
     heredocs: list[Heredoc] = field(default_factory=list)
-    # (offset in ``original``, physical line) of each joined continuation line
-    segments: list[tuple[int, int]] = field(default_factory=list)
+    # offset in ``original`` and physical line of each joined continuation line
+    segment_offsets: list[int] = field(default_factory=list)
+    segment_lines: list[int] = field(default_factory=list)
     arg_offset: int = 0  # where the arguments start in ``original``
 
     def arg_line(self, offset: int) -> int:
         """Physical line of a character of the (single, shell-form) argument."""
-        position = self.arg_offset + offset
-        line = self.line
-        for start, number in self.segments:
-            if start > position:
-                break
-            line = number
-        return line
+        index = bisect.bisect_right(self.segment_offsets, self.arg_offset + offset) - 1
+        return self.segment_lines[index] if index >= 0 else self.line
 
     def can_contain_heredoc(self) -> bool:
         node = self.child if self.cmd == "onbuild" and self.child else self
@@ -94,7 +95,6 @@ class ParseResult:
 class _Directives:
     def __init__(self) -> None:
         self.escape = "\\"
-        self.continuation = _continuation_re("\\")
         self.done = False
         self.seen: dict[str, str] = {}
         self.lines: dict[str, int] = {}
@@ -102,8 +102,9 @@ class _Directives:
     def check(self, line: str, lineno: int) -> None:
         if self.done:
             return
-        match = _RE_DIRECTIVE.match(line)
-        if not match:
+        match = _RE_DIRECTIVE.fullmatch(line)
+        value = match.group(2).strip(_RE2_SPACE) if match else ""
+        if not match or not value:
             self.done = True
             return
         key = match.group(1).lower()
@@ -112,19 +113,27 @@ class _Directives:
             return
         if key in self.seen:
             raise DockerfileSyntaxError(f"only one {key} parser directive can be used", lineno)
-        self.seen[key] = match.group(2)
+        self.seen[key] = value
         self.lines[key] = lineno
         if key == "escape":
-            value = match.group(2)
             if value not in ("`", "\\"):
                 raise DockerfileSyntaxError(f"invalid escape token '{value}' does not match ` or \\", lineno)
             self.escape = value
-            self.continuation = _continuation_re(value)
 
+    def trim_continuation(self, line: str) -> tuple[str, bool]:
+        """BuildKit's ``([^E])E[ \t]*$|^E[ \t]*$`` (E the escape token), without a regex.
 
-def _continuation_re(token: str) -> re.Pattern[str]:
-    t = re.escape(token)
-    return re.compile(rf"([^{t}]){t}[ \t]*\Z|^{t}[ \t]*\Z")
+        Returns the line without its continuation and whether the instruction ends here.
+        """
+        body = line.rstrip(" \t")
+        if not body.endswith(self.escape):
+            return line, True
+        body = body[:-1]
+        if body == "":
+            return "", False
+        if body.endswith(self.escape):
+            return line, True
+        return body, False
 
 
 def _trim_newline(line: str) -> str:
@@ -161,20 +170,17 @@ def parse(text: str) -> ParseResult:
         d.check(token, lineno)
         return "" if token.startswith("#") else token
 
-    def trim_continuation(line: str) -> tuple[str, bool]:
-        if d.continuation.search(line):
-            return d.continuation.sub(r"\1", line), False
-        return line, True
-
     while i < n:
         raw = lines[i]
         i += 1
         lineno = i
-        line, end = trim_continuation(process(raw, lineno, True))
+        line, end = d.trim_continuation(process(raw, lineno, True))
         if end and line == "":
             continue
         start = lineno
         segments = [(0, lineno)]
+        parts = [line]
+        length = len(line)
         empty_continuation = False
         while not end and i < n:
             raw = lines[i]
@@ -185,21 +191,26 @@ def parse(text: str) -> ParseResult:
             if lstrip(token) == "":
                 empty_continuation = True
                 continue
-            part, end = trim_continuation(token)
-            segments.append((len(line), i))
-            line += part
+            part, end = d.trim_continuation(token)
+            segments.append((length, i))
+            parts.append(part)
+            length += len(part)
+        line = "".join(parts)
         if empty_continuation:
             warnings.append(f"line {start}: empty continuation line")
         try:
             node = _node_from_line(line, d)
         except DockerfileSyntaxError as exc:
             raise DockerfileSyntaxError(exc.message, start, i) from None
-        node.line, node.segments = start, segments
+        node.line = start
+        node.segment_offsets = [offset for offset, _ in segments]
+        node.segment_lines = [number for _, number in segments]
         node.column = len(lines[start - 1]) - len(lstrip(lines[start - 1])) + 1
         if node.can_contain_heredoc():
             for doc in _heredocs_from_line(line, start):
                 doc.line = i + 1
                 terminated = False
+                body: list[str] = []
                 while i < n:
                     raw = lines[i]
                     i += 1
@@ -209,7 +220,8 @@ def parse(text: str) -> ParseResult:
                     if candidate == doc.name:
                         terminated = True
                         break
-                    doc.content += raw
+                    body.append(raw)
+                doc.content = "".join(body)
                 if not terminated:
                     raise DockerfileSyntaxError(
                         f"unterminated heredoc {doc.name!r} (no line reads {doc.name!r})", start, i
@@ -277,6 +289,9 @@ def _node_from_line(line: str, d: _Directives) -> Node:
     child = None
     if cmd == "onbuild":
         args, is_json = [], False
+        if rest and _RE_WHITESPACE.split(rest, maxsplit=1)[0].lower() == "onbuild":
+            # instructions.parseOnBuild; checked here so that nesting never recurses
+            raise DockerfileSyntaxError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", 0)
         child = _node_from_line(rest, d) if rest else None
     elif handler is None:
         args, is_json = [""], False  # BuildKit keeps unknown instructions; load() rejects them
@@ -299,7 +314,7 @@ def _split_command(line: str) -> tuple[str, list[str], str]:
 
 def _extract_flags(line: str) -> tuple[str, list[str]]:
     words: list[str] = []
-    word = ""
+    word: list[str] = []
     in_word = in_quote = False
     quote = ""
     blank_ok = False
@@ -317,8 +332,8 @@ def _extract_flags(line: str) -> tuple[str, list[str]]:
                 return line[pos:], words
             in_word = True
         if pos == n:
-            if word != "--" and (blank_ok or word):
-                words.append(word)
+            if "".join(word) != "--" and (blank_ok or word):
+                words.append("".join(word))
             break
         if in_quote:
             if ch == quote or (ch == "\\" and pos + 1 == n):
@@ -327,16 +342,16 @@ def _extract_flags(line: str) -> tuple[str, list[str]]:
                 if ch == "\\":
                     pos += 1
                     ch = line[pos]
-                word += ch
+                word.append(ch)
             pos += 1
             continue
         if go_isspace(ch):
             in_word = False
-            if word == "--":
+            if "".join(word) == "--":
                 return line[pos:], words
             if blank_ok or word:
-                words.append(word)
-            word, blank_ok = "", False
+                words.append("".join(word))
+            word, blank_ok = [], False
             pos += 1
             continue
         if ch in ("'", '"'):
@@ -350,7 +365,7 @@ def _extract_flags(line: str) -> tuple[str, list[str]]:
                 continue
             pos += 1
             ch = line[pos]
-        word += ch
+        word.append(ch)
         pos += 1
     return "", words
 
@@ -358,7 +373,7 @@ def _extract_flags(line: str) -> tuple[str, list[str]]:
 def _parse_words(rest: str, d: _Directives) -> list[str]:
     """Split on white space, keeping quotes (BuildKit's ``parseWords``)."""
     words: list[str] = []
-    word = ""
+    word: list[str] = []
     phase = "space"
     quote = ""
     blank_ok = False
@@ -375,14 +390,14 @@ def _parse_words(rest: str, d: _Directives) -> list[str]:
             phase = "word"
         if pos == n:
             if blank_ok or word:
-                words.append(word)
+                words.append("".join(word))
             break
         if phase == "word":
             if go_isspace(ch):
                 phase = "space"
                 if blank_ok or word:
-                    words.append(word)
-                word, blank_ok = "", False
+                    words.append("".join(word))
+                word, blank_ok = [], False
                 pos += 1
                 continue
             if ch in ("'", '"'):
@@ -391,10 +406,10 @@ def _parse_words(rest: str, d: _Directives) -> list[str]:
                 if pos + 1 == n:
                     pos += 1
                     continue
-                word += ch
+                word.append(ch)
                 pos += 1
                 ch = rest[pos]
-            word += ch
+            word.append(ch)
             pos += 1
             continue
         # phase == "quote"
@@ -406,9 +421,9 @@ def _parse_words(rest: str, d: _Directives) -> list[str]:
                 pos += 1
                 continue
             pos += 1
-            word += ch
+            word.append(ch)
             ch = rest[pos]
-        word += ch
+        word.append(ch)
         pos += 1
     return words
 
@@ -453,30 +468,8 @@ def _parse_string(rest: str, d: _Directives) -> tuple[list[str], bool]:
     return ([rest] if rest else []), False
 
 
-class _NotStringArray(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(name)
-
-
-_JSON = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 def _parse_json(rest: str) -> list[str] | None:
-    rest = lstrip(rest)
-    if not rest.startswith("["):
-        return None
-    try:
-        value, _ = _JSON.raw_decode(rest)
-    except ValueError:
-        return None
-    if not isinstance(value, list):
-        return None
-    if not all(isinstance(v, str) for v in value):
-        raise _NotStringArray
-    return value
+    return jsonarray.parse(lstrip(rest))
 
 
 def _maybe_json(rest: str, d: _Directives) -> tuple[list[str], bool]:
@@ -484,7 +477,7 @@ def _maybe_json(rest: str, d: _Directives) -> tuple[list[str], bool]:
         return [], False
     try:
         parsed = _parse_json(rest)
-    except _NotStringArray:
+    except jsonarray.NotStringArray:
         raise DockerfileSyntaxError(
             "when using JSON array syntax, arrays must be comprised of strings only", 0
         ) from None
@@ -496,7 +489,7 @@ def _maybe_json(rest: str, d: _Directives) -> tuple[list[str], bool]:
 def _maybe_json_to_list(rest: str, d: _Directives) -> tuple[list[str], bool]:
     try:
         parsed = _parse_json(rest)
-    except _NotStringArray:
+    except jsonarray.NotStringArray:
         raise DockerfileSyntaxError(
             "when using JSON array syntax, arrays must be comprised of strings only", 0
         ) from None

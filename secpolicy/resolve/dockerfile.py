@@ -1,8 +1,11 @@
 """The effective user of each Dockerfile stage, with the line that decided it.
 
-Walks stages in order.  ``FROM <stage>`` inherits that stage's ENV, USER and
-the users its RUN steps created; any other FROM starts from a base image
-whose user comes from the image map, the built-in table, or stays unknown.
+``FROM <stage>`` inherits that stage's environment (ENV and ARG values), its
+USER, the users its RUN steps created, its SHELL, and first runs that stage's
+``ONBUILD`` triggers (BuildKit ``convert.go``: ``dispatchState.init``,
+``resolveStages`` → ``initOnBuildTriggers``).  Any other FROM starts from a
+base image whose user comes from the image map, the built-in table, or stays
+unknown.
 """
 
 from __future__ import annotations
@@ -11,18 +14,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage
-from secpolicy.dockerfile.lexer import Expansion
+from secpolicy.dockerfile.lexer import Expansion, TooComplex
 from secpolicy.model import EffectiveUser, Provenance
+from secpolicy.reference import InvalidReference, parse
+from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
 from secpolicy.resolve.scope import PLATFORM_ARGS, Scope, stored
-from secpolicy.resolve.user import numeric, parse_user
-from secpolicy.shell.invocations import invocations
+from secpolicy.resolve.user import parse_user
 
 BaseLookup = Callable[[str], EffectiveUser]
+_TOO_COMPLEX = "secpolicy cannot analyse this file: "
 
 
 class TargetNotFound(LookupError):
     pass
+
+
+class BuildError(ValueError):
+    """BuildKit would refuse to build this Dockerfile (or secpolicy cannot analyse it)."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
 
 
 @dataclass
@@ -32,6 +46,7 @@ class Assignment:
     name: str
     raw: str | None
     value: Expansion | None
+    onbuild_of: str | None = None  # the stage whose ONBUILD trigger this came from
 
 
 @dataclass
@@ -41,12 +56,13 @@ class StageState:
     base: Expansion
     user: EffectiveUser
     user_instruction: Instruction | None
-    scope: Scope
-    created: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    user_onbuild_of: str | None = None  # set when an inherited ONBUILD USER decided the user
     assignments: list[Assignment] = field(default_factory=list)
     expanded: dict[int, list[Expansion]] = field(default_factory=dict)
     shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     shell_at: dict[int, list[str]] = field(default_factory=dict)
+    triggers_run: list[Instruction] = field(default_factory=list)  # the parent's ONBUILD triggers
+    errors: list[BuildError] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -75,6 +91,17 @@ class Analysis:
     def escape(self) -> str:
         return self.dockerfile.parsed.escape
 
+    def build_error(self) -> BuildError | None:
+        """The first error BuildKit would stop a build of the target at."""
+        errors = [e for s in self.reachable for e in s.errors]
+        return min(errors, key=lambda e: e.line) if errors else None
+
+
+def _fail_on(exp: Expansion, line: int, errors: list[BuildError]) -> None:
+    if exp.error is not None:
+        prefix = _TOO_COMPLEX if isinstance(exp.error, TooComplex) else ""
+        errors.append(BuildError(prefix + str(exp.error), line))
+
 
 def analyze(
     df: Dockerfile,
@@ -83,21 +110,42 @@ def analyze(
     target: str | None = None,
     base_user: BaseLookup,
 ) -> Analysis:
+    """Resolve every stage; raise BuildError where BuildKit fails whatever the target."""
     build_args = dict(build_args or {})
     escape = df.parsed.escape
     meta = Scope(closed=True)
     for name in PLATFORM_ARGS:
-        meta.args[name] = None
+        meta.declare(name)
+    errors: list[BuildError] = []
     for inst in df.meta_args:
         for word in inst.args:
-            _declare_arg(meta, word, build_args, None, escape)
-    states: list[StageState] = []
-    by_name: dict[str, StageState] = {}
+            _declare_arg(meta, word, build_args, None, escape, inst.line, errors)
+            if errors:
+                raise errors[0]  # buildMetaArgs: an error in a global ARG fails every build
+    bases: list[Expansion] = []
+    parents: list[int | None] = []
+    by_name: dict[str, int] = {}
     for stage in df.stages:
-        state = _evaluate(df, stage, meta, build_args, by_name, base_user)
-        states.append(state)
+        base = meta.expand(stage.base, escape)
+        line = stage.from_.line
+        _fail_on(base, line, errors)
+        if errors:
+            raise errors[0]  # buildDispatchStates
+        if base.resolved and not base.unset:
+            if base.value == "":
+                raise BuildError(f"base name ({stage.base}) should not be blank", line)
+            if base.value not in by_name and base.value != "scratch":
+                try:
+                    parse(base.value)  # resolveBaseImage runs for every stage, reachable or not
+                except InvalidReference as exc:
+                    raise BuildError(f'failed to parse stage name "{base.value}": {exc}', line) from None
+        bases.append(base)
+        # addState: the expanded name, exactly, among the stages defined so far
+        parents.append(by_name.get(base.value) if base.resolved else None)
         if stage.name:
-            by_name[stage.name] = state
+            by_name[stage.name] = stage.index
+    states = _evaluate_all(df, bases, parents, meta, build_args, base_user)
+    states_by_name = {name: states[index] for name, index in by_name.items()}
     if target is None:
         chosen = states[-1]
     else:
@@ -106,66 +154,140 @@ def analyze(
             names = ", ".join(s.label for s in df.stages)
             raise TargetNotFound(f"target stage {target!r} not found (stages: {names})")
         chosen = states[match.index]
-    return Analysis(df, states, chosen, _reachable(chosen, states, by_name))
+    for state in states:
+        for error in state.errors:
+            if error.message.startswith(_TOO_COMPLEX):
+                raise error  # a limit of this analysis: the file is not analysed, whatever the target
+    return Analysis(df, states, chosen, _reachable(chosen, states, states_by_name))
+
+
+def _evaluate_all(
+    df: Dockerfile,
+    bases: list[Expansion],
+    parents: list[int | None],
+    meta: Scope,
+    build_args: Mapping[str, str],
+    base_user: BaseLookup,
+) -> list[StageState]:
+    """Depth first over the FROM tree, one scope and one account table with undo logs."""
+    children: dict[int, list[int]] = {}
+    for index, parent in enumerate(parents):
+        if parent is not None:
+            children.setdefault(parent, []).append(index)
+    states: list[StageState | None] = [None] * len(df.stages)
+    for root, parent in enumerate(parents):
+        if parent is not None:
+            continue
+        base = bases[root]
+        is_scratch = base.resolved and base.value == "scratch"
+        scope = Scope(closed=is_scratch)
+        accounts = _Accounts()
+        todo: list[tuple[int, int, int]] = [(root, -1, -1)]
+        while todo:
+            index, scope_mark, accounts_mark = todo.pop()
+            if scope_mark >= 0:
+                scope.undo(scope_mark)
+                accounts.undo(accounts_mark)
+                continue
+            mark = (scope.mark(), accounts.mark())
+            parent_index = parents[index]
+            parent_state = states[parent_index] if parent_index is not None else None
+            states[index] = _evaluate(
+                df, df.stages[index], bases[index], parent_state, scope, accounts, meta, build_args, base_user
+            )
+            todo.append((index, *mark))
+            todo.extend((child, -1, -1) for child in reversed(children.get(index, [])))
+    return [s for s in states if s is not None]
+
+
+class _Accounts:
+    """Users made by ``useradd``/``adduser`` in the stage chain, with an undo log."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Account] = {}
+        self.log: list[tuple[str, Account | None]] = []
+
+    def add(self, account: Account) -> None:
+        self.log.append((account.name, self.by_name.get(account.name)))
+        self.by_name[account.name] = account
+
+    def mark(self) -> int:
+        return len(self.log)
+
+    def undo(self, mark: int) -> None:
+        while len(self.log) > mark:
+            name, old = self.log.pop()
+            if old is None:
+                del self.by_name[name]
+            else:
+                self.by_name[name] = old
 
 
 def _declare_arg(
-    scope: Scope, word: str, build_args: Mapping[str, str], meta: Scope | None, escape: str
+    scope: Scope,
+    word: str,
+    build_args: Mapping[str, str],
+    meta: Scope | None,
+    escape: str,
+    line: int,
+    errors: list[BuildError],
 ) -> Expansion | None:
-    """Declare ``NAME[=default]``; return the expanded default, if any."""
+    """``ARG NAME[=default]`` as ``dispatchArg`` does it; return the expanded default, if used."""
     name, eq, default = word.partition("=")
-    expanded = scope.expand(default, escape) if eq else None
     if name in build_args:
-        scope.args[name] = build_args[name]
-    elif expanded is not None:
-        scope.args[name] = stored(expanded)
-    elif meta is not None and name in meta.args:
+        scope.set(name, build_args[name])
+        return None
+    if eq:
+        expanded = scope.expand(default, escape)
+        _fail_on(expanded, line, errors)
+        scope.set(name, stored(expanded))
+        return expanded
+    if meta is not None and name in meta.env:
         # a bare ARG in a stage picks up the global ARG's value
-        scope.args[name] = meta.args[name]
-    else:
-        scope.args[name] = None
-    return expanded
+        scope.set(name, meta.env[name])
+        return None
+    scope.declare(name)
+    return None
 
 
 def _evaluate(
     df: Dockerfile,
     stage: Stage,
+    base: Expansion,
+    parent: StageState | None,
+    scope: Scope,
+    accounts: _Accounts,
     meta: Scope,
     build_args: Mapping[str, str],
-    by_name: dict[str, StageState],
     base_user: BaseLookup,
 ) -> StageState:
-    escape = df.parsed.escape
-    base = meta.expand(stage.base, escape)
-    parent = by_name.get(base.value.lower()) if base.resolved else None
     if parent is not None:
-        scope = parent.scope.child()
         user, user_inst = parent.user, parent.user_instruction
-        created = dict(parent.created)
-    else:
-        is_scratch = base.resolved and base.value.lower() == "scratch"
-        scope = Scope(closed=is_scratch)
-        if is_scratch:
-            user = scratch_user()
-        elif not base.resolved or not base.value.strip():
-            why = _why(base) or "the image name is empty"
-            user = EffectiveUser(
-                None,
-                None,
-                None,
-                False,
-                Provenance(f"FROM {stage.base}", df.path, stage.from_.line),
-                reason=f"base image {stage.base} cannot be resolved: {why}",
-            )
-        else:
-            user = base_user(base.value)
+    elif base.resolved and base.value == "scratch":
+        user, user_inst = scratch_user(), None
+    elif not base.resolved or base.unset or not base.value.strip():
+        why = _why(base) or "the image name is empty"
+        user = EffectiveUser(
+            None,
+            None,
+            None,
+            False,
+            Provenance(f"FROM {stage.base}", df.path, stage.from_.line),
+            reason=f"base image {stage.base} cannot be resolved: {why}",
+        )
         user_inst = None
-        created = {}
-    state = StageState(stage, parent, base, user, user_inst, scope, created)
+    else:
+        user, user_inst = base_user(base.value), None
+    state = StageState(stage, parent, base, user, user_inst)
     if parent is not None:
         state.shell = parent.shell
+        state.user_onbuild_of = parent.user_onbuild_of
+        triggers = [t for t in (inst.onbuild for inst in parent.stage.instructions if inst.cmd == "onbuild") if t]
+        state.triggers_run = triggers
+        for trigger in triggers:
+            _apply(df, state, trigger, scope, accounts, meta, build_args, onbuild_of=parent.label)
     for inst in stage.instructions:
-        _apply(df, state, inst, meta, build_args, escape)
+        _apply(df, state, inst, scope, accounts, meta, build_args)
     return state
 
 
@@ -173,31 +295,54 @@ def _apply(
     df: Dockerfile,
     state: StageState,
     inst: Instruction,
+    scope: Scope,
+    accounts: _Accounts,
     meta: Scope,
     build_args: Mapping[str, str],
-    escape: str,
+    *,
+    onbuild_of: str | None = None,
 ) -> None:
-    scope = state.scope
+    escape = df.parsed.escape
     cmd = inst.cmd
+    line = inst.line
     if cmd == "arg":
         for word in inst.args:
             name, eq, default = word.partition("=")
-            value = _declare_arg(scope, word, build_args, meta, escape)
-            state.assignments.append(Assignment(inst, "ARG", name, default if eq else None, value))
+            value = _declare_arg(scope, word, build_args, meta, escape, line, state.errors)
+            state.assignments.append(Assignment(inst, "ARG", name, default if eq else None, value, onbuild_of))
     elif cmd == "env":
+        # every value is expanded against the scope before this ENV (expandKvpsInPlace)
         pairs = [(k, v, scope.expand(v, escape)) for k, v in inst.pairs()]
         for key, raw, exp in pairs:
-            scope.env[key] = stored(exp)
-            state.assignments.append(Assignment(inst, "ENV", key, raw, exp))
+            _fail_on(exp, line, state.errors)
+            scope.set(key, stored(exp))
+            state.assignments.append(Assignment(inst, "ENV", key, raw, exp, onbuild_of))
     elif cmd == "user":
         exp = scope.expand(inst.args[0], escape)
-        state.user = _user_from(exp, inst, df.path, state.created, meta)
+        _fail_on(exp, line, state.errors)
+        state.user = _user_from(exp, inst, df.path, accounts.by_name, meta, onbuild_of)
         state.user_instruction = inst
+        state.user_onbuild_of = onbuild_of
     elif cmd in ("copy", "add"):
-        state.expanded[id(inst)] = [scope.expand(a, escape) for a in inst.args]
+        expanded = [scope.expand(a, escape) for a in inst.args]
+        for flag in ("chown", "chmod", "from"):
+            flag_value = inst.flag(flag)
+            if flag_value is not None:
+                _fail_on(scope.expand(flag_value, escape), line, state.errors)
+        for exp in expanded:
+            _fail_on(exp, line, state.errors)
+        state.expanded[id(inst)] = expanded
+    elif cmd in ("workdir", "volume", "stopsignal"):
+        for arg in inst.args:
+            _fail_on(scope.expand(arg, escape), line, state.errors)
+    elif cmd == "label":
+        for label_key, label_value in inst.pairs():
+            _fail_on(scope.expand(label_key, escape), line, state.errors)
+            _fail_on(scope.expand(label_value, escape), line, state.errors)
     elif cmd == "run":
         state.shell_at[id(inst)] = state.shell
-        _record_created_users(inst, state.created)
+        for account in accounts_created(inst):
+            accounts.add(account)
     elif cmd == "shell" and inst.is_json and inst.args:
         state.shell = list(inst.args)
 
@@ -207,7 +352,7 @@ def _why(exp: Expansion, meta: Scope | None = None) -> str:
     for name in sorted(exp.unknown):
         if name.startswith("<"):
             parts.append(name.strip("<>"))
-        elif meta is not None and name in meta.args:
+        elif meta is not None and (name in meta.env or name in meta.declared):
             parts.append(
                 f"ARG {name} is declared before FROM but not re-declared in this stage (add 'ARG {name}' after FROM)"
             )
@@ -222,84 +367,25 @@ def _user_from(
     exp: Expansion,
     inst: Instruction,
     path: str,
-    created: dict[str, tuple[int | None, int | None]],
+    created: Mapping[str, Account],
     meta: Scope,
+    onbuild_of: str | None,
 ) -> EffectiveUser:
     raw = inst.args[0]
-    source = Provenance(f"USER {raw}", path, inst.line)
+    prefix = f"ONBUILD USER {raw} of stage {onbuild_of}" if onbuild_of else f"USER {raw}"
+    source = Provenance(prefix, path, inst.line)
     value = exp.value.strip()
     if not exp.resolved or (exp.unset and (not value or value.startswith(":") or value.endswith(":"))):
         return EffectiveUser(
-            None, None, None, False, source, spec=raw, reason=f"USER {raw} cannot be resolved: {_why(exp, meta)}"
+            None, None, None, False, source, spec=raw, reason=f"{prefix} cannot be resolved: {_why(exp, meta)}"
         )
     if not value:
-        return EffectiveUser(None, None, None, False, source, spec=raw, reason=f"USER {raw} expands to an empty string")
-    return parse_user(value, source, created)
-
-
-def _record_created_users(inst: Instruction, created: dict[str, tuple[int | None, int | None]]) -> None:
-    """Remember ``useradd -u N name`` so a later ``USER name`` has a uid."""
-    scripts = [" ".join(inst.args)] if not inst.is_json else []
-    scripts += [doc.content for doc in inst.heredocs]
-    for script in scripts:
-        if "useradd" not in script and "adduser" not in script:
-            continue
-        for inv in invocations(script):
-            if inv.name in ("useradd", "adduser"):
-                name, uid, gid = _useradd(inv.args)
-                if name and "$" not in name:
-                    created[name] = (uid, gid)
-
-
-def _useradd(args: tuple[str, ...]) -> tuple[str | None, int | None, int | None]:
-    uid = gid = None
-    name = None
-    i = 0
-    takes_value = {
-        "-u",
-        "--uid",
-        "-g",
-        "--gid",
-        "-G",
-        "--groups",
-        "-d",
-        "--home",
-        "--home-dir",
-        "-s",
-        "--shell",
-        "-c",
-        "--comment",
-        "--gecos",
-        "-h",
-        "-k",
-        "-K",
-        "-e",
-        "-f",
-        "--ingroup",
-        "-p",
-    }
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("--") and "=" in arg:
-            key, _, value = arg.partition("=")
-            if key == "--uid":
-                uid = numeric(value)
-        elif arg in takes_value and i + 1 < len(args):
-            if arg in ("-u", "--uid"):
-                uid = numeric(args[i + 1])
-            elif arg in ("-g", "--gid"):
-                gid = numeric(args[i + 1])
-            i += 1
-        elif arg.startswith("-u") and len(arg) > 2 and numeric(arg[2:]) is not None:
-            uid = numeric(arg[2:])
-        elif not arg.startswith("-") and name is None:
-            name = arg
-        i += 1
-    return name, uid, gid
+        return EffectiveUser(None, None, None, False, source, spec=raw, reason=f"{prefix} expands to an empty string")
+    return parse_user(value, source, {name: (a.uid, a.gid) for name, a in created.items()})
 
 
 def _reachable(target: StageState, states: list[StageState], by_name: dict[str, StageState]) -> list[StageState]:
-    """Stages a build of ``target`` runs: FROM ancestry plus --from sources."""
+    """Stages a build of ``target`` runs: FROM ancestry plus --from sources (ONBUILD triggers too)."""
     seen: dict[int, StageState] = {}
     todo = [target]
     while todo:
@@ -309,7 +395,7 @@ def _reachable(target: StageState, states: list[StageState], by_name: dict[str, 
         seen[state.stage.index] = state
         if state.parent:
             todo.append(state.parent)
-        for inst in state.stage.instructions:
+        for inst in [*state.triggers_run, *state.stage.instructions]:
             refs = [inst.flag("from")] if inst.cmd in ("copy", "add") else []
             if inst.cmd == "run":
                 refs += [_mount_from(v) for v in inst.flag_values("mount")]
@@ -334,6 +420,6 @@ def _stage_ref(
     if not ref:
         return None
     if ref.isdigit():
-        index = int(ref)
+        index = int(ref) if len(ref) < 8 else len(states)
         return states[index] if index < before else None
     return by_name.get(ref.lower())

@@ -12,50 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from secpolicy.model import EffectiveUser, Provenance
+from secpolicy.reference import ImageRef, try_parse
 
-_DIGEST = re.compile(r"@[A-Za-z0-9_+.-]+:[A-Fa-f0-9]+$")
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """A normalised reference: ``docker.io/library/nginx`` + tag/digest."""
-
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    def __str__(self) -> str:
-        text = self.repository
-        if self.tag:
-            text += ":" + self.tag
-        if self.digest:
-            text += "@" + self.digest
-        return text
+__all__ = ["BUILTIN", "ImageRef", "builtin_user", "parse_ref", "scratch_user", "unknown_base_user"]
 
 
 def parse_ref(text: str) -> ImageRef | None:
-    """Parse like ``docker pull`` would; ``None`` for what cannot be a reference."""
-    text = text.strip()
-    if not text or any(c.isspace() for c in text) or "$" in text:
-        return None
-    digest = None
-    match = _DIGEST.search(text)
-    if match:
-        digest = match.group(0)[1:]
-        text = text[: match.start()]
-    tag = None
-    slash = text.rfind("/")
-    colon = text.rfind(":")
-    if colon > slash:
-        text, tag = text[:colon], text[colon + 1 :]
-    parts = text.split("/")
-    if len(parts) == 1:
-        parts = ["docker.io", "library", parts[0]]
-    elif not ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = ["docker.io", *parts]
-    if parts[0] in ("index.docker.io", "registry-1.docker.io"):
-        parts[0] = "docker.io"
-    return ImageRef("/".join(parts), tag, digest)
+    """A normalised reference, or ``None`` for text docker would not accept."""
+    return try_parse(text.strip())
 
 
 @dataclass(frozen=True)
@@ -67,60 +31,80 @@ class _Known:
     source: str
 
 
-def _repo(prefix: str) -> Callable[[ImageRef], bool]:
-    return lambda ref: ref.repository.startswith(prefix)
+def _repos(*names: str) -> Callable[[ImageRef], bool]:
+    wanted = frozenset(names)
+    return lambda ref: ref.repository in wanted
+
+
+# gcr.io/distroless/<image>[-debianN], the images the distroless BUILD file defines
+_DISTROLESS = re.compile(
+    r"gcr\.io/distroless/(?:static|base|base-nossl|cc|java[0-9]*|nodejs[0-9]*|python3)(?:-debian[0-9]+)?"
+)
+# its tags: latest, debug, nonroot, debug-nonroot, each also with an -<arch> suffix
+_DISTROLESS_TAG = re.compile(r"(latest|debug|nonroot|debug-nonroot)(?:-(?:amd64|arm64|arm|s390x|ppc64le|riscv64))?")
 
 
 def _distroless(nonroot: bool) -> Callable[[ImageRef], bool]:
     def match(ref: ImageRef) -> bool:
-        if not ref.repository.startswith("gcr.io/distroless/") or (ref.digest and not ref.tag):
+        if not _DISTROLESS.fullmatch(ref.repository):
             return False
-        return ("nonroot" in (ref.tag or "")) == nonroot
+        tag = _DISTROLESS_TAG.fullmatch(ref.tag or ("" if ref.digest else "latest"))
+        return tag is not None and tag.group(1).endswith("nonroot") == nonroot
 
     return match
 
 
+# Each entry is one repository (never a whole namespace: bitnami/git runs as
+# root while most bitnami images run as 1001) and names the file it was read from.
 BUILTIN: tuple[_Known, ...] = (
-    # Distroless: tags containing "nonroot" set User 65532 ("nonroot"); every
-    # other tag runs as root (GoogleContainerTools/distroless README, "Image
-    # Contents" and base/base.bzl NONROOT = 65532).
-    _Known(_distroless(True), 65532, 65532, "nonroot", "distroless :nonroot tags run as 65532"),
-    _Known(_distroless(False), 0, 0, "root", "distroless tags without 'nonroot' run as root"),
-    # Chainguard static: "runs as the nonroot user (65532) by default"
-    # (images.chainguard.dev/directory/image/static/overview).
     _Known(
-        lambda r: r.repository == "cgr.dev/chainguard/static",
+        _distroless(True),
         65532,
         65532,
         "nonroot",
-        "chainguard static runs as 65532",
+        "distroless nonroot tags run as 65532 (GoogleContainerTools/distroless @cd080764af31 common/variables.bzl NONROOT)",
     ),
-    # nginxinc/docker-nginx-unprivileged Dockerfiles: ARG UID=101, USER $UID.
-    _Known(_repo("docker.io/nginxinc/nginx-unprivileged"), 101, 101, "nginx", "nginx-unprivileged runs as 101"),
-    # Bitnami non-root containers: "USER 1001" (bitnami/containers README,
-    # "Why use a non-root container?"); minideb is a root base image.
     _Known(
-        lambda r: r.repository.startswith("docker.io/bitnami/") and r.repository != "docker.io/bitnami/minideb",
+        _distroless(False),
+        0,
+        0,
+        "root",
+        "distroless latest/debug tags run as 0 (GoogleContainerTools/distroless @cd080764af31 static/static.bzl)",
+    ),
+    _Known(
+        _repos("cgr.dev/chainguard/static"),
+        65532,
+        65532,
+        "nonroot",
+        "chainguard static runs as 65532 (chainguard-images/images @cd7edd236bf1 images/static/locked_config.json)",
+    ),
+    _Known(
+        _repos("docker.io/nginxinc/nginx-unprivileged"),
+        101,
+        101,
+        "nginx",
+        "nginx-unprivileged runs as 101 (nginx/docker-nginx-unprivileged @e26803b6ff7c mainline/debian/Dockerfile: USER $UID, ARG UID=101)",
+    ),
+    _Known(
+        _repos("docker.io/bitnami/postgresql"),
         1001,
         0,
         "1001",
-        "bitnami images run as 1001",
+        "bitnami/postgresql runs as 1001 (bitnami/containers @71d91eb5e153 bitnami/postgresql/13/debian-12/Dockerfile: USER 1001)",
     ),
-    # prometheus/prometheus, alertmanager and node_exporter Dockerfiles: USER
-    # nobody (uid 65534 in their busybox base's /etc/passwd).
     _Known(
-        lambda r: (
-            r.repository
-            in {
-                f"{host}/{name}"
-                for host in ("docker.io/prom", "quay.io/prometheus")
-                for name in ("prometheus", "alertmanager", "node-exporter")
-            }
-        ),
+        _repos("docker.io/bitnami/git", "docker.io/bitnami/minideb"),
+        0,
+        0,
+        "root",
+        "bitnami/git and bitnami/minideb set no USER and run as root (bitnami/containers @99cf6b83ea0d bitnami/git/2/debian-12/Dockerfile)",
+    ),
+    _Known(
+        _repos("docker.io/prom/prometheus", "quay.io/prometheus/prometheus"),
         65534,
         65534,
         "nobody",
-        "prometheus images run as nobody (65534)",
+        "prometheus runs as nobody, 65534 (prometheus/prometheus @d15adb9ad7e5 Dockerfile: USER nobody)",
     ),
 )
 

@@ -7,12 +7,21 @@ import re
 from secpolicy.model import EffectiveUser, Provenance
 
 # runc reads a numeric user with Go's strconv.Atoi: an optional sign, then
-# ASCII digits ("00", "+0" and "-0" are all uid 0).
-_NUMERIC = re.compile(r"^[+-]?[0-9]+\Z")
+# ASCII digits ("00", "+0" and "-0" are all uid 0), within the range of a
+# 64-bit int; anything else is looked up as a name.
+_NUMERIC = re.compile(r"[+-]?([0-9]+)")
+_INT64_MAX = 2**63 - 1
 
 
 def numeric(text: str) -> int | None:
-    return int(text) if _NUMERIC.match(text) else None
+    match = _NUMERIC.fullmatch(text)
+    if match is None:
+        return None
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > 19:
+        return None  # out of range for Atoi (and past int()'s digit limit long before 5,000 digits)
+    value = int(text)
+    return value if -_INT64_MAX - 1 <= value <= _INT64_MAX else None
 
 
 def parse_user(

@@ -81,38 +81,54 @@ USER_SWITCHERS: dict[str, frozenset[str]] = {
 }
 
 
+# wrappers (``sh -c``, ``env``, ``sudo`` ...) unwrapped deeper than this are not analysed
+MAX_WRAPPERS = 8
+
+
 @dataclass(frozen=True)
 class Invocation:
-    """A program start: ``name`` is the basename, ``args`` its arguments."""
+    """A program start: ``name`` is the basename, ``args`` its arguments.
+
+    ``incomplete`` marks a place the analysis stopped (nesting past its
+    limits): what runs there is not known, and ``name`` is empty.
+    """
 
     name: str
     args: tuple[str, ...]
     offset: int
     via: tuple[str, ...] = ()
+    incomplete: bool = False
 
 
-def invocations(script: str, *, depth: int = 0) -> Iterator[Invocation]:
+def invocations(script: str, *, depth: int = 0, via: tuple[str, ...] = ()) -> Iterator[Invocation]:
     """Every program a shell script starts, wrappers unwrapped."""
     for cmd in split_commands(script):
-        yield from unwrap(cmd.words, cmd.offset, depth=depth)
+        if cmd.truncated:
+            yield Invocation("", (), cmd.offset, via, incomplete=True)
+        yield from unwrap(cmd.words, cmd.offset, via=via, depth=depth)
 
 
 def unwrap(words: Sequence[str], offset: int = 0, *, via: tuple[str, ...] = (), depth: int = 0) -> Iterator[Invocation]:
-    words = list(words)
-    while words and _is_assignment(words[0]):
-        words.pop(0)
-    if not words or depth > 8:
+    start = 0
+    while start < len(words) and _is_assignment(words[start]):
+        start += 1
+    if start >= len(words):
         return
-    name = posixpath.basename(words[0]) or words[0]
-    args = words[1:]
+    if depth > MAX_WRAPPERS:
+        yield Invocation("", (), offset, via, incomplete=True)
+        return
+    name = posixpath.basename(words[start]) or words[start]
+    args = list(words[start + 1 :])
     yield Invocation(name, tuple(args), offset, via)
     inner = _inner_command(name, args)
     if inner is not None:
         yield from unwrap(inner, offset, via=(*via, name), depth=depth + 1)
     script = shell_script(name, args)
+    if script is None and name == "eval":
+        script = " ".join(args)  # eval runs its arguments as a script
     if script is not None:
-        for inv in invocations(script, depth=depth + 1):
-            yield Invocation(inv.name, inv.args, offset, (*via, name, *inv.via))
+        for inv in invocations(script, depth=depth + 1, via=(*via, name)):
+            yield Invocation(inv.name, inv.args, offset, inv.via, inv.incomplete)
     if name == "find":
         for cmd in _find_exec(args):
             yield from unwrap(cmd, offset, via=(*via, name), depth=depth + 1)
@@ -151,9 +167,10 @@ def _inner_command(name: str, args: list[str]) -> list[str] | None:
         return _skip_options(args, frozenset())
     if name == "env":
         rest = _skip_options(args, _ENV_VALUE)
-        while rest and _is_assignment(rest[0]):
-            rest = rest[1:]
-        return rest
+        skip = 0
+        while skip < len(rest) and _is_assignment(rest[skip]):
+            skip += 1
+        return rest[skip:]
     if name == "xargs":
         return _skip_options(args, _XARGS_VALUE)
     if name == "timeout":

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 _OPERATOR_CHARS = frozenset(";&|()\n")
 _PLAIN_RUN = re.compile(r"[^\s\\'\"`$#<>;&|()]+")
 _RESERVED_PREFIX = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "time"})
-_SKIP_COMMAND = frozenset({"for", "case", "fi", "done", "esac", "select", "function"})
+_SKIP_COMMAND = frozenset({"for", "case", "fi", "done", "esac", "select"})
+# Command substitutions nested deeper than this are not analysed: the command
+# that holds them is marked ``truncated`` so that checks can say so.
+MAX_DEPTH = 16
 
 
 @dataclass
@@ -22,10 +25,13 @@ class SimpleCommand:
     words: list[str]
     offset: int  # where the command starts in the script it came from
     nested: list[SimpleCommand] = field(default_factory=list)
+    truncated: bool = False  # holds substitutions nested too deep to analyse
 
 
 class _Tokenizer:
-    def __init__(self, script: str) -> None:
+    def __init__(self, script: str, depth: int = 0) -> None:
+        self.depth = depth
+        self.truncated = False
         self.s = script
         self.i = 0
         self.commands: list[SimpleCommand] = []
@@ -56,13 +62,21 @@ class _Tokenizer:
     def _end_command(self) -> None:
         self._end_word()
         words = self.words
-        while words and words[0] in _RESERVED_PREFIX:
-            words = words[1:]
+        skip = 0
+        while skip < len(words) and words[skip] in _RESERVED_PREFIX:
+            skip += 1
+        if skip < len(words) and words[skip] == "function":
+            skip += 2  # "function NAME { ...": the body's commands follow on their own
+            while skip < len(words) and words[skip] in _RESERVED_PREFIX:
+                skip += 1
+        words = words[skip:]
         if words and words[0] not in _SKIP_COMMAND:
-            self.commands.append(SimpleCommand(words, self.start, self.nested))
-        elif self.nested:
+            self.commands.append(SimpleCommand(words, self.start, self.nested, self.truncated))
+        else:
+            if self.truncated:
+                self.commands.append(SimpleCommand([], self.start, [], True))
             self.commands.extend(self.nested)
-        self.words, self.nested = [], []
+        self.words, self.nested, self.truncated = [], [], False
 
     # -- scanning ------------------------------------------------------------
     def run(self) -> list[SimpleCommand]:
@@ -173,8 +187,12 @@ class _Tokenizer:
         return len(self.s)
 
     def _substitution(self, script: str, offset: int) -> None:
-        for cmd in split_commands(script):
+        if self.depth >= MAX_DEPTH:
+            self.truncated = True
+            return
+        for cmd in split_commands(script, self.depth + 1):
             cmd.offset += offset
+            self.truncated = self.truncated or cmd.truncated
             self.nested.append(cmd)
 
 
@@ -202,10 +220,10 @@ def _matching(s: str, i: int, open_: str, close: str) -> int:
     return len(s)
 
 
-def split_commands(script: str) -> list[SimpleCommand]:
+def split_commands(script: str, depth: int = 0) -> list[SimpleCommand]:
     """Simple commands in order; substitutions come right after their host."""
     out: list[SimpleCommand] = []
-    for cmd in _Tokenizer(script).run():
+    for cmd in _Tokenizer(script, depth).run():
         out.append(cmd)
         out.extend(cmd.nested)
     return out

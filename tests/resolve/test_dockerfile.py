@@ -60,15 +60,45 @@ def test_provenance_is_the_deciding_line() -> None:
     assert str(user.source) == "Dockerfile:2 (USER 1000)"
 
 
-def test_env_inherited_through_from_stage_but_arg_is_not() -> None:
+def test_env_and_arg_values_are_inherited_through_from_stage() -> None:
+    # dispatchState.init copies the parent's state; dispatchArg put the ARG value into it
     assert user_of("FROM alpine AS a\nENV U=1000\nFROM a\nUSER $U\n").uid == 1000
-    user = user_of("FROM alpine AS a\nARG U=1000\nFROM a\nUSER $U\n")
-    assert not user.known
-    assert "$U is not defined" in (user.reason or "")
+    assert user_of("FROM alpine AS a\nARG U=0\nFROM a\nUSER $U\n").uid == 0
+    assert user_of("FROM alpine AS a\nARG U=0\nFROM a AS b\nFROM b\nUSER $U\n").uid == 0
+    assert user_of("FROM alpine AS a\nARG U\nFROM a\nUSER ${U:-7}\n", build_args={"U": "0"}).uid == 0
 
 
-def test_env_wins_over_arg() -> None:
-    assert user_of("FROM alpine\nENV U=1000\nARG U=0\nUSER $U\n").uid == 1000
+@pytest.mark.parametrize(
+    ("text", "uid"),
+    [
+        ("FROM alpine\nENV U=1000\nARG U=0\nUSER $U\n", 0),  # the later ARG wins
+        ("FROM alpine\nARG U=0\nENV U=1000\nUSER $U\n", 1000),  # the later ENV wins
+        ("FROM alpine\nENV U=1000\nARG U\nUSER $U\n", 1000),  # a bare ARG adds nothing
+        ("FROM alpine AS a\nENV U=1000\nFROM a\nARG U=0\nUSER $U\n", 0),  # over an inherited ENV
+        ("FROM alpine AS a\nARG U=0\nFROM a\nENV U=1000\nUSER $U\n", 1000),
+        ("ARG U=0\nFROM alpine\nENV U=1000\nARG U\nUSER $U\n", 0),  # bare ARG takes the global value
+    ],
+)
+def test_later_of_arg_and_env_wins(text: str, uid: int) -> None:
+    assert user_of(text).uid == uid
+
+
+def test_build_arg_overrides_env_through_a_bare_arg() -> None:
+    assert user_of("FROM alpine\nENV U=1000\nARG U\nUSER $U\n", build_args={"U": "0"}).uid == 0
+
+
+def test_onbuild_triggers_of_the_parent_stage_run_first() -> None:
+    user = user_of("FROM alpine AS base\nUSER 1000\nONBUILD USER root\nFROM base\n")
+    assert user.uid == 0
+    assert user.source == Provenance("ONBUILD USER root of stage base", "Dockerfile", 3)
+    # the child's own USER comes after the triggers
+    assert user_of("FROM alpine AS base\nONBUILD USER root\nFROM base\nUSER 1000\n").uid == 1000
+    # triggers do not carry over to grandchildren: the child ran them
+    assert user_of("FROM alpine AS a\nONBUILD USER root\nFROM a AS b\nUSER 1000\nFROM b\n").uid == 1000
+    # a trigger's ENV/ARG feed the child's USER
+    assert user_of("FROM alpine AS a\nONBUILD ARG U=0\nFROM a\nUSER $U\n").uid == 0
+    # the stage that declares a trigger does not run it itself
+    assert user_of("FROM alpine\nUSER 1000\nONBUILD USER root\n").uid == 1000
 
 
 def test_env_pairs_expand_with_the_old_scope() -> None:
@@ -123,7 +153,10 @@ def test_reachable_stages_follow_copy_from_and_mounts() -> None:
         ("gcr.io/distroless/base-debian12:debug-nonroot", 65532),
         ("gcr.io/distroless/static", 0),
         ("bitnami/postgresql:16", 1001),
-        ("docker.io/bitnami/redis", 1001),
+        ("docker.io/bitnami/postgresql", 1001),
+        ("bitnami/git:2", 0),
+        ("bitnami/minideb:bookworm", 0),
+        ("gcr.io/distroless/static-debian12:latest-amd64", 0),
         ("nginxinc/nginx-unprivileged:1.27-alpine", 101),
         ("prom/prometheus:v2.53.0", 65534),
     ],
@@ -136,7 +169,18 @@ def test_builtin_base_images(ref: str, uid: int) -> None:
     assert user.uid == uid
 
 
-@pytest.mark.parametrize("ref", ["bitnami/minideb:bookworm", "node:20", "python:3.12-slim", "ubuntu"])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "bitnami/redis",  # most bitnami images run as 1001, not all: only sourced repositories are known
+        "bitnami/nginx:1.27",
+        "gcr.io/distroless/static:custom-tag",
+        "gcr.io/distroless/unknown-image",
+        "node:20",
+        "python:3.12-slim",
+        "ubuntu",
+    ],
+)
 def test_unknown_base_images(ref: str) -> None:
     parsed = parse_ref(ref)
     assert parsed is not None
