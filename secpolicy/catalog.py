@@ -15,7 +15,7 @@ from typing import Any
 
 from secpolicy.model import Severity
 
-_ID = re.compile(r"^[A-Z]+[0-9]{3}$")
+_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TARGETS = frozenset({"dockerfile", "context", "container", "any"})
 PROFILES = frozenset({"default", "pss-baseline", "pss-restricted"})

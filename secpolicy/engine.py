@@ -145,7 +145,7 @@ class Engine:
         if error is not None:
             return FileResult(display, [self._parse_error(display, error.line, error.message)])
         result = FileResult(display, analysis=analysis)
-        suppressions = scan(parsed.lines, self.rules.keys())
+        suppressions = scan(parsed.parsed.comments, self.rules.keys())
         # instructions do not overlap and come in order: the one holding a line is found by bisection
         starts = [n.line for n in parsed.parsed.nodes]
         ends = [n.end_line for n in parsed.parsed.nodes]
@@ -156,7 +156,7 @@ class Engine:
             for hit in check(analysis, rule.params):
                 index = bisect.bisect_right(starts, hit.line) - 1
                 first = starts[index] if index >= 0 and hit.line <= ends[index] else hit.line
-                suppressed, reason = suppressions.lookup(rule.id, first)
+                suppressed, reason = suppressions.lookup(rule.id, first, hit.key)
                 result.findings.append(
                     Finding(
                         rule.id,

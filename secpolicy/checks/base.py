@@ -20,6 +20,7 @@ class Hit:
     message: str
     column: int = 1
     stage: str | None = None
+    key: str | None = None  # what the finding is about within the instruction (an ENV/ARG name)
 
 
 Params = Mapping[str, Any]

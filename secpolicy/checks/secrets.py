@@ -22,7 +22,9 @@ def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
             if token is None and assign.value is not None and assign.value.resolved:
                 token = secrets.find_token(assign.value.value)
             if token is not None:
-                yield Hit(inst.line, f"{where} holds a secret: {token.name}", inst.column, stage_label(state))
+                yield Hit(
+                    inst.line, f"{where} holds a secret: {token.name}", inst.column, stage_label(state), assign.name
+                )
             elif secrets.is_secret_name(assign.name) and raw.strip("\"'"):
                 how = "a value" if assign.kind == "ENV" else "a default value"
                 if "$" in raw:
@@ -37,6 +39,7 @@ def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
                     f"{where} has a secret-like name and {how}: {persists}; use a build secret (RUN --mount=type=secret)",
                     inst.column,
                     stage_label(state),
+                    assign.name,
                 )
 
 

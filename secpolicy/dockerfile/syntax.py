@@ -90,6 +90,9 @@ class ParseResult:
     directives: dict[str, str]
     directive_lines: dict[str, int]
     warnings: list[str]
+    # (line, text) of the comment lines between instructions: the only places a
+    # suppression may be written (never a heredoc body or a line inside an instruction)
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Directives:
@@ -160,6 +163,7 @@ def parse(text: str) -> ParseResult:
     d = _Directives()
     nodes: list[Node] = []
     warnings: list[str] = []
+    comments: list[tuple[int, str]] = []
     i = 0
     n = len(lines)
 
@@ -176,6 +180,8 @@ def parse(text: str) -> ParseResult:
         lineno = i
         line, end = d.trim_continuation(process(raw, lineno, True))
         if end and line == "":
+            if _is_comment(raw):
+                comments.append((lineno, lstrip(_trim_newline(raw))))
             continue
         start = lineno
         segments = [(0, lineno)]
@@ -234,7 +240,7 @@ def parse(text: str) -> ParseResult:
         nodes.append(node)
     if not nodes:
         raise DockerfileSyntaxError("file with no instructions", max(i, 1))
-    return ParseResult(nodes, d.escape, dict(d.seen), dict(d.lines), warnings)
+    return ParseResult(nodes, d.escape, dict(d.seen), dict(d.lines), warnings, comments)
 
 
 def _heredoc_from_word(word: str) -> Heredoc | None:
