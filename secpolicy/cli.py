@@ -25,7 +25,29 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from secpolicy import __version__
+
+        typer.echo(f"secpolicy {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Security policy linter for Dockerfiles: who a container runs as, with which privileges, and which secrets it leaks.
+
+    With no command, prints this help and exits with code 2 (usage).
+    """
 
 
 class Format(StrEnum):
@@ -55,7 +77,11 @@ def _build_args(values: list[str] | None) -> dict[str, str]:
         key, eq, value = raw.partition("=")
         if not key:
             _usage_error(f"--build-arg {raw!r}: expected KEY=VALUE")
-        out[key] = value if eq else os.environ.get(key, "")
+        if eq:
+            out[key] = value
+        elif key in os.environ:
+            out[key] = os.environ[key]
+        # as docker build: KEY alone with KEY unset passes nothing, so the ARG default applies
     return out
 
 
@@ -109,8 +135,16 @@ def _engine(
     return Engine(rules, options)
 
 
+DOCKERFILE_NAMES = "Dockerfile, Containerfile, Dockerfile.*, Containerfile.*, *.Dockerfile, *.dockerfile"
+
+
 def _lint_all(
-    engine: Engine, paths: list[Path], stdin_filename: str, *, keep_analysis: bool = False
+    engine: Engine,
+    paths: list[Path],
+    stdin_filename: str,
+    *,
+    keep_analysis: bool = False,
+    exclude: list[str] | None = None,
 ) -> tuple[list[FileResult], list[str]]:
     from secpolicy import sources
     from secpolicy.discover import discover
@@ -127,7 +161,7 @@ def _lint_all(
                 continue
             results.append(engine.lint_text(text, stdin_filename, keep_analysis=keep_analysis))
             continue
-        for found in discover([path]):
+        for found in discover([path], exclude or []):
             display = sources.display(found.path, base)
             if found.problem:
                 results.append(engine.unreadable(display, sources.SourceError(found.problem)))
@@ -151,22 +185,47 @@ BuildArgOpt = Annotated[
     list[str] | None,
     typer.Option("--build-arg", metavar="KEY=VALUE", help="Build argument, as for docker build (repeatable)."),
 ]
-TargetOpt = Annotated[str | None, typer.Option("--target", help="Stage to judge (default: the last stage).")]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", metavar="STAGE", help="Stage to judge (default: the last stage); give it once."),
+]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="Policy file (default: secpolicy.yaml or .secpolicy.yaml found upwards)."),
+    typer.Option(
+        "--config", metavar="FILE", help="Policy file (default: secpolicy.yaml or .secpolicy.yaml found upwards)."
+    ),
 ]
-StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", help="Name to report for '-' (stdin).")]
+StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", metavar="NAME", help="Name to report for '-' (stdin).")]
 PathsArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Dockerfiles or directories to search (default: .); '-' reads stdin.", show_default=False),
+    typer.Argument(
+        metavar="[PATH]...",
+        help="Dockerfiles or directories to search (default: .); '-' reads stdin.",
+        show_default=False,
+    ),
 ]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Skip files and directories matching GLOB in the walk (gitignore syntax, repeatable). "
+        "Templates (*.tmpl, *.template, *.tpl, *.j2, *.jinja, *.jinja2, *.erb, *.mustache, *.hbs) are skipped "
+        "by default; name one on the command line to lint it.",
+    ),
+]
+
+
+def _one_target(values: list[str] | None) -> str | None:
+    if values and len(values) > 1:
+        _usage_error(f"--target given {len(values)} times ({', '.join(values)}): give one stage")
+    return values[0] if values else None
 
 
 @app.command()
 def lint(
     paths: PathsArg = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="text|json", help="Output format.")] = Format.text,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -179,19 +238,25 @@ def lint(
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
     select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")
+        list[str] | None,
+        typer.Option("--select", metavar="IDS", help="Only these rules (ids or prefixes, comma-separated)."),
     ] = None,
     ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")
+        list[str] | None,
+        typer.Option("--ignore", metavar="IDS", help="Skip these rules (ids or prefixes, comma-separated)."),
     ] = None,
     fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")
+        FailOn,
+        typer.Option(
+            "--fail-on", metavar="error|warning|note|never", help="Lowest severity that makes the exit code 1."
+        ),
     ] = FailOn.error,
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
     show_suppressed: Annotated[
         bool, typer.Option("--show-suppressed", help="List suppressed findings in text output too.")
     ] = False,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
 
@@ -201,9 +266,12 @@ def lint(
     """
     paths = paths or [Path(".")]
     _check_paths(paths)
-    engine = _engine(paths, config_file, build_arg, target, select, ignore)
-    results, errors = _lint_all(engine, paths, stdin_filename)
+    engine = _engine(paths, config_file, build_arg, _one_target(target), select, ignore)
+    results, errors = _lint_all(engine, paths, stdin_filename, exclude=exclude or [])
     findings = [f for r in results for f in r.findings]
+    if not results and not errors:
+        shown = ", ".join(str(p) for p in paths)
+        typer.echo(f"secpolicy: note: no Dockerfile found in {shown} (looked for {DOCKERFILE_NAMES})", err=True)
     if format is Format.json:
         from secpolicy.report import jsondoc
 
@@ -228,9 +296,10 @@ def lint(
 @app.command()
 def resolve(
     paths: PathsArg = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="text|json", help="Output format.")] = Format.text,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    exclude: ExcludeOpt = None,
     all_stages: Annotated[bool, typer.Option("--all-stages", help="Print every stage, not only the target.")] = False,
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
@@ -241,8 +310,8 @@ def resolve(
     paths = paths or [Path(".")]
     _check_paths(paths)
     # resolve needs only the analysis: every rule but SP001 stays off
-    engine = _engine(paths, config_file, build_arg, target, select=["SP001"])
-    results, errors = _lint_all(engine, paths, stdin_filename, keep_analysis=True)
+    engine = _engine(paths, config_file, build_arg, _one_target(target), select=["SP001"])
+    results, errors = _lint_all(engine, paths, stdin_filename, keep_analysis=True, exclude=exclude or [])
     contexts = []
     failed = False
     for result in results:
@@ -271,7 +340,7 @@ def resolve(
 
 @app.command()
 def rules(
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="text|json", help="Output format.")] = Format.text,
 ) -> None:
     """List the rule catalog."""
     import json

@@ -47,7 +47,10 @@ class Config:
 
 
 def discover(start: Path) -> Path | None:
-    here = start.resolve()
+    try:
+        here = start.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: search from where the link itself is
+        here = start.absolute().parent
     if not here.is_dir():
         here = here.parent
     for directory in (here, *here.parents):

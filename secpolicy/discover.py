@@ -7,6 +7,7 @@ winning, as git does).  Files named on the command line are always linted.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+# Dockerfile templates are not Dockerfiles until rendered (and the main source
+# of parse errors on real repositories): skipped in the walk, linted when named.
+TEMPLATE_SUFFIXES = (".tmpl", ".template", ".tpl", ".j2", ".jinja", ".jinja2", ".erb", ".mustache", ".hbs")
 
 
 def is_dockerfile(name: str) -> bool:
@@ -25,6 +29,11 @@ def is_dockerfile(name: str) -> bool:
         or name.startswith(("Dockerfile.", "Containerfile."))
         or name.endswith((".Dockerfile", ".dockerfile"))
     )
+
+
+def is_walked(name: str) -> bool:
+    """A Dockerfile the directory walk lints (templates are left out)."""
+    return is_dockerfile(name) and not name.endswith(TEMPLATE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,13 @@ def _ignored(rel_parts: tuple[str, ...], is_dir: bool, specs: list[tuple[int, An
     return verdict
 
 
-def walk(root: Path) -> Iterator[Found]:
+def walk(root: Path, exclude: list[str] | None = None) -> Iterator[Found]:
     real_root = root.resolve()
     specs: list[tuple[int, Any]] = []
+    if exclude:
+        import pathspec
+
+        specs.append((0, pathspec.GitIgnoreSpec.from_lines(exclude)))
 
     def visit(directory: Path, parts: tuple[str, ...]) -> Iterator[Found]:
         spec = _ignore_spec(directory)
@@ -76,7 +89,7 @@ def walk(root: Path) -> Iterator[Found]:
             if is_dir:
                 if entry.name not in SKIP_DIRS and not _ignored(child, True, specs):
                     yield from visit(Path(entry.path), child)
-            elif is_dockerfile(entry.name) and not _ignored(child, False, specs):
+            elif is_walked(entry.name) and not _ignored(child, False, specs):
                 yield _check_file(Path(entry.path), real_root)
         if spec is not None:
             specs.pop()
@@ -95,14 +108,17 @@ def _check_file(path: Path, real_root: Path) -> Found:
     return Found(path)
 
 
-def discover(paths: list[Path]) -> Iterator[Found]:
+def discover(paths: list[Path], exclude: list[str] | None = None) -> Iterator[Found]:
     for path in paths:
         try:
             mode = path.stat().st_mode
         except OSError as exc:
-            yield Found(path, f"cannot read: {exc.strerror or exc}")
+            if exc.errno == errno.ELOOP:
+                yield Found(path, "symbolic link loop: the link never reaches a file")
+            else:
+                yield Found(path, f"cannot read: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
-            yield from walk(path)
+            yield from walk(path, exclude)
         else:
             yield Found(path)

@@ -54,14 +54,39 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
     TokenPattern("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
     TokenPattern("PyPI token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{50,}")),
     TokenPattern("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    TokenPattern("password in URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@$]+:[^/\s@$]+@[^\s/]+", re.IGNORECASE)),
 )
+PASSWORD_IN_URL = "password in URL"
+# scheme://user:password@host, found from each "://" so that nothing backtracks:
+# the scheme is read backwards, the rest is one anchored match that stops at "/"
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_USERINFO = re.compile(r"[^/\s:@$]+:[^/\s@$]+@[^\s/]+")
+
+
+def _password_in_url(value: str) -> bool:
+    start = value.find("://")
+    while start >= 0:
+        i = start
+        while i > 0 and value[i - 1] in _SCHEME_CHARS:
+            i -= 1
+        # the scheme starts with a letter, at a word boundary
+        while i < start and not value[i].isalpha():
+            i += 1
+        if i < start and (i == 0 or not (value[i - 1].isalnum() or value[i - 1] == "_")):
+            if _USERINFO.match(value, start + 3):
+                return True
+        start = value.find("://", start + 3)
+    return False
+
+
+_URL_TOKEN = TokenPattern(PASSWORD_IN_URL, re.compile(r"(?!)"))
 
 
 def find_token(value: str) -> TokenPattern | None:
     for pattern in TOKEN_PATTERNS:
         if pattern.regex.search(value):
             return pattern
+    if "://" in value and _password_in_url(value):
+        return _URL_TOKEN
     return None
 
 

@@ -325,3 +325,122 @@ def test_no_c_compiler_dependency() -> None:
 
 def test_display_paths_are_relative(tmp_path: Path) -> None:
     assert sources.display(tmp_path / "a" / "Dockerfile", tmp_path) == "a/Dockerfile"
+
+
+def test_version_and_short_help(tmp_path: Path) -> None:
+    from secpolicy import __version__
+
+    result = run(["--version"], tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, f"secpolicy {__version__}")
+    result = run(["-h"], tmp_path)
+    assert result.returncode == 0
+    assert "lint" in result.stdout
+    assert run(["lint", "-h"], tmp_path).returncode == 0
+
+
+def test_no_arguments_prints_help_and_exits_2(tmp_path: Path) -> None:
+    result = run([], tmp_path)
+    assert result.returncode == 2
+    assert "Usage: secpolicy" in result.stdout + result.stderr
+
+
+def test_metavars_read_as_words(tmp_path: Path) -> None:
+    text = run(["lint", "--help"], tmp_path).stdout
+    assert "[PATH]..." in text
+    options = text.split("Options:", 1)[1]
+    for metavar in ("KEY=VALUE", "STAGE", "IDS", "FILE", "GLOB", "text|json"):
+        assert metavar in options
+    assert "<list" not in options
+    assert "<str>" not in options
+
+
+def test_target_given_twice_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine AS a\nFROM alpine AS b\n")
+    result = run(["lint", "--target", "a", "--target", "b"], tmp_path)
+    assert result.returncode == 2
+    assert "--target given 2 times" in result.stderr
+
+
+def test_symlink_loop_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = run(["lint", "a"], tmp_path)
+    assert result.returncode == 1
+    assert "internal error" not in result.stdout + result.stderr
+    assert "a:1:1: SP001 [error] cannot lint this file: symbolic link loop" in result.stdout
+
+
+def test_no_dockerfile_found_is_a_note(tmp_path: Path) -> None:
+    write(tmp_path / "README.md", "hello\n")
+    result = run(["lint", "."], tmp_path)
+    assert result.returncode == 0
+    assert "no Dockerfile found in ." in result.stderr
+
+
+def test_exclude_and_default_template_skip(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile.tmpl", "FROM {{ base }}\n")
+    write(tmp_path / "vendor" / "Dockerfile", "FROM alpine\nUSER 0\n")
+    write(tmp_path / "Dockerfile", "FROM alpine\nUSER 1000\n")
+    result = run(["lint", "--format", "json", "--exclude", "vendor/"], tmp_path)
+    doc = json.loads(result.stdout)
+    assert doc["findings"] == []
+    assert doc["summary"]["files"] == 1
+    named = run(["lint", "Dockerfile.tmpl"], tmp_path)
+    assert "SP001" in named.stdout
+
+
+def test_build_arg_key_unset_in_environment_is_dropped(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine\nARG UID=1000\nUSER $UID\n")
+    env = {k: v for k, v in os.environ.items() if k != "UID"}
+    result = subprocess.run(
+        [sys.executable, "-m", "secpolicy", "lint", "--build-arg", "UID", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout  # the default 1000 applies, not ""
+    result = run(["lint", "--build-arg", "UID", "--format", "json"], tmp_path, env={"UID": "0"})
+    assert result.returncode == 1
+
+
+def test_a_crashing_file_does_not_lose_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    write(tmp_path / "bad" / "Dockerfile", "FROM alpine\nUSER 0\n")
+    write(tmp_path / "good" / "Dockerfile", "FROM alpine\nUSER root\n")
+    from secpolicy.checks import user
+
+    original = user.root
+
+    def explode(analysis, params):
+        if analysis.dockerfile.path.startswith("bad"):
+            raise RuntimeError("boom")
+        yield from original(analysis, params)
+
+    monkeypatch.setitem(__import__("secpolicy.checks", fromlist=["CHECKS"]).CHECKS, "user.root", explode)
+    code, doc = lint_json([], tmp_path, capsys)
+    assert code == 1
+    got = sorted((f["path"], f["rule"]) for f in doc["findings"])
+    assert got == [("bad/Dockerfile", "SP001"), ("good/Dockerfile", "DF101")]
+    [sp001] = [f for f in doc["findings"] if f["rule"] == "SP001"]
+    assert "internal error" in sp001["message"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM alpine\nRUN echo " + "$(" * 300 + "id" + ")" * 300 + "\n",
+        "FROM alpine\nUSER " + "${A:-" * 400 + "1" + "}" * 400 + "\n",
+        "FROM alpine\n" + "ONBUILD " * 1200 + "RUN true\n",
+        "FROM alpine\nCMD " + "[" * 1200 + "]" * 1200 + "\n",
+        "FROM alpine\nUSER " + "1" * 5000 + "\n",
+        "FROM alpine\nENV A=x\n" + "".join("ENV A=$A$A\n" for _ in range(40)),
+    ],
+)
+def test_pathological_files_never_crash(text: str, tmp_path: Path, capsys) -> None:
+    write(tmp_path / "x" / "Dockerfile", text)
+    write(tmp_path / "y" / "Dockerfile", "FROM alpine\nUSER root\n")
+    code, doc = lint_json([], tmp_path, capsys)
+    assert code == 1
+    assert ("y/Dockerfile", "DF101") in {(f["path"], f["rule"]) for f in doc["findings"]}
+    assert not any("internal error" in f["message"] for f in doc["findings"])

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from secpolicy.discover import is_dockerfile
+from secpolicy.discover import is_walked
 
 NAMES = [
     "Dockerfile",
@@ -23,6 +23,9 @@ NAMES = [
     "Dockerfiles/x.txt",
     "my-Dockerfile",
     "docs/dockerfile.md",
+    "Dockerfile.tmpl",
+    "svc/Dockerfile.j2",
+    "Dockerfile.template",
 ]
 
 
@@ -31,4 +34,4 @@ def test_hook_file_pattern_matches_discovery(path: str) -> None:
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["entry"] == "secpolicy lint"
     selected = bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
-    assert selected == is_dockerfile(path.rsplit("/", 1)[-1])
+    assert selected == is_walked(path.rsplit("/", 1)[-1])

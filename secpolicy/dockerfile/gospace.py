@@ -6,7 +6,7 @@ BuildKit splits and trims with Go's predicate, which differs from
 
 from __future__ import annotations
 
-_SPACE = frozenset(
+SPACES = _SPACE = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )

@@ -9,10 +9,12 @@ resolve, because an unknown value must never be mistaken for a safe one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from secpolicy.dockerfile import pattern
+from secpolicy.dockerfile.gospace import SPACES as _GO_SPACES
 from secpolicy.dockerfile.gospace import go_isspace
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
@@ -55,37 +57,48 @@ class Expansion:
 Scope = Mapping[str, str | None]
 
 
-@dataclass
+_GO_SPACE_RUN = re.compile("[" + "".join(sorted(_GO_SPACES)) + "]+")
+
+
 class _Words:
-    word: str = ""
-    words: list[str] = field(default_factory=list)
-    in_word: bool = False
+    """BuildKit's ``wordsStruct``: splits the expanded text on white space outside quotes."""
+
+    def __init__(self) -> None:
+        self.word: list[str] = []
+        self.words: list[str] = []
+        self.in_word = False
+
+    def _break(self) -> None:
+        if self.in_word and self.word:
+            self.words.append("".join(self.word))
+            self.word = []
+            self.in_word = False
 
     def add_char(self, ch: str) -> None:
         if go_isspace(ch):
-            if self.in_word and self.word:
-                self.words.append(self.word)
-                self.word = ""
-                self.in_word = False
+            self._break()
         else:
             self.add_raw_char(ch)
 
     def add_raw_char(self, ch: str) -> None:
-        self.word += ch
+        self.word.append(ch)
         self.in_word = True
 
     def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
+        for i, part in enumerate(_GO_SPACE_RUN.split(text)):
+            if i:
+                self._break()
+            if part:
+                self.add_raw_string(part)
 
     def add_raw_string(self, text: str) -> None:
-        self.word += text
+        self.word.append(text)
         self.in_word = True
 
     def done(self) -> list[str]:
         if self.word:
-            self.words.append(self.word)
-            self.word = ""
+            self.words.append("".join(self.word))
+            self.word = []
             self.in_word = False
         return self.words
 
