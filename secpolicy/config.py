@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secpolicy.resolve.images import ImageRef, parse_ref
+import re
+
+from secpolicy.reference import ImageRef, InvalidReference, parse
 
 CONFIG_NAMES = ("secpolicy.yaml", ".secpolicy.yaml")
 _IMAGE_KEYS = {"dockerfile", "target", "user"}
@@ -83,23 +85,48 @@ def load(path: Path) -> Config:
     if not isinstance(root, yaml.MappingNode):
         raise fail(root, "(top level)", "must be a mapping")
     for key_node, value_node in root.value:
-        key = key_node.value
+        key = _key_text(text, key_node)
         if key != "images":
             raise fail(key_node, key, "unknown key (this version knows: images)")
         if not isinstance(value_node, yaml.MappingNode):
             raise fail(value_node, "images", "must be a mapping of image reference to {dockerfile, target} or {user}")
+        seen: dict[ImageRef, tuple[str, int]] = {}
         for ref_node, entry_node in value_node.value:
-            config.images.append(_image_entry(path, ref_node, entry_node, fail))
+            entry = _image_entry(path, text, ref_node, entry_node, fail)
+            name = _key_text(text, ref_node)
+            if entry.ref in seen:
+                other, line = seen[entry.ref]
+                same = "" if other == name else f" ({other} is the same image)"
+                raise fail(ref_node, f"images.{name}", f"duplicate image: already given on line {line}{same}")
+            seen[entry.ref] = (name, entry.line)
+            config.images.append(entry)
     return config
 
 
-def _image_entry(path: Path, ref_node: Any, entry_node: Any, fail: Any) -> ImageEntry:
+def _key_text(text: str, node: Any) -> str:
+    """A mapping key as the file spells it (a complex key is shown as its source text, not a repr)."""
     import yaml
 
-    name = f"images.{ref_node.value}"
-    ref = parse_ref(str(ref_node.value))
-    if ref is None:
-        raise fail(ref_node, name, "is not an image reference")
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    source = text[node.start_mark.index : node.end_mark.index]
+    return " ".join(source.split())[:80]
+
+
+# USER's form: user[:group], neither part empty, no white space
+_USER_SPEC = re.compile(r"[^\s:]+(?::[^\s:]+)?")
+
+
+def _image_entry(path: Path, text: str, ref_node: Any, entry_node: Any, fail: Any) -> ImageEntry:
+    import yaml
+
+    name = f"images.{_key_text(text, ref_node)}"
+    if not isinstance(ref_node, yaml.ScalarNode):
+        raise fail(ref_node, name, "an image reference must be a string")
+    try:
+        ref = parse(str(ref_node.value))
+    except InvalidReference as exc:
+        raise fail(ref_node, name, f"not an image reference: {exc}") from None
     if not isinstance(entry_node, yaml.MappingNode):
         raise fail(entry_node, name, "must be a mapping with 'dockerfile' (and 'target') or 'user'")
     values: dict[str, str] = {}
@@ -113,5 +140,13 @@ def _image_entry(path: Path, ref_node: Any, entry_node: Any, fail: Any) -> Image
         raise fail(entry_node, name, "give exactly one of 'dockerfile' or 'user'")
     if "target" in values and "dockerfile" not in values:
         raise fail(entry_node, name, "'target' needs 'dockerfile'")
+    if "user" in values and not _USER_SPEC.fullmatch(values["user"]):
+        raise fail(
+            entry_node, f"{name}.user", f'{values["user"]!r} is not user[:group] (e.g. "10001" or "10001:10001")'
+        )
     dockerfile = (path.parent / values["dockerfile"]) if "dockerfile" in values else None
+    if dockerfile is not None and not dockerfile.is_file():
+        raise fail(
+            entry_node, f"{name}.dockerfile", f"{values['dockerfile']} does not exist (relative to {path.parent})"
+        )
     return ImageEntry(ref, dockerfile, values.get("target"), values.get("user"), ref_node.start_mark.line + 1)

@@ -71,9 +71,9 @@ def _password_in_url(value: str) -> bool:
         # the scheme starts with a letter, at a word boundary
         while i < start and not value[i].isalpha():
             i += 1
-        if i < start and (i == 0 or not (value[i - 1].isalnum() or value[i - 1] == "_")):
-            if _USERINFO.match(value, start + 3):
-                return True
+        at_boundary = i < start and (i == 0 or not (value[i - 1].isalnum() or value[i - 1] == "_"))
+        if at_boundary and _USERINFO.match(value, start + 3):
+            return True
         start = value.find("://", start + 3)
     return False
 

@@ -9,6 +9,9 @@ from secpolicy.resolve.images import parse_ref
 
 
 def test_image_map_loads_and_matches(tmp_path: Path) -> None:
+    for name in ("services/api/Dockerfile", "worker/Dockerfile"):
+        (tmp_path / name).parent.mkdir(parents=True)
+        (tmp_path / name).write_text("FROM alpine\n")
     cfg = tmp_path / "secpolicy.yaml"
     cfg.write_text(
         "images:\n"
@@ -65,3 +68,39 @@ def test_invalid_config_is_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "secpolicy.yaml:1: images: must be a mapping" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "images:\n  nginx: {user: '1'}\n  nginx: {user: '2'}\n",
+            "secpolicy.yaml:3: images.nginx: duplicate image: already given on line 2",
+        ),
+        (
+            "images:\n  nginx: {user: '1'}\n  docker.io/library/nginx: {user: '2'}\n",
+            "secpolicy.yaml:3: images.docker.io/library/nginx: duplicate image: already given on line 2 (nginx is the same image)",
+        ),
+        ("images:\n  a/b: {user: 'a:b:c'}\n", "secpolicy.yaml:2: images.a/b.user: 'a:b:c' is not user[:group]"),
+        ("images:\n  a/b: {user: ':1'}\n", "secpolicy.yaml:2: images.a/b.user: ':1' is not user[:group]"),
+        (
+            "images:\n  Acme/App: {user: '1'}\n",
+            "secpolicy.yaml:2: images.Acme/App: not an image reference: invalid reference format: repository name (App) must be lowercase",
+        ),
+        ("images:\n  'a b': {user: '1'}\n", "secpolicy.yaml:2: images.a b: not an image reference"),
+        (
+            "images:\n  ? [a, b]\n  : {user: '1'}\n",
+            "secpolicy.yaml:2: images.[a, b]: an image reference must be a string",
+        ),
+        (
+            "images:\n  a/b: {dockerfile: missing/Dockerfile}\n",
+            "secpolicy.yaml:2: images.a/b.dockerfile: missing/Dockerfile does not exist",
+        ),
+    ],
+)
+def test_image_map_errors_name_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "secpolicy.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load(cfg)
+    assert str(info.value).startswith(f"{cfg.parent}/{message}")
