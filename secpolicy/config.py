@@ -7,11 +7,10 @@ and the line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import re
 
 from secpolicy.reference import ImageRef, InvalidReference, parse
 
