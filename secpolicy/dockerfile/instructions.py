@@ -157,6 +157,64 @@ def _fail(node: Node, message: str) -> DockerfileSyntaxError:
     return DockerfileSyntaxError(message, node.line, node.end_line)
 
 
+_DURATION = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+|[-+]?0")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+_HEALTH_INTERVALS = ("interval", "timeout", "start-period", "start-interval")
+
+
+def _duration_ns(text: str) -> float | None:
+    """Go's time.ParseDuration, to nanoseconds; None where Go reports an error."""
+    if not _DURATION.fullmatch(text):
+        return None
+    sign = -1 if text.startswith("-") else 1
+    return sign * sum(float(n) * _UNIT_NS[u] for n, u in _DURATION_PART.findall(text))
+
+
+def _check_healthcheck(node: Node) -> None:
+    # instructions.parseHealthcheck
+    kind = node.args[0].upper()
+    rest = node.args[1:]
+    if kind == "NONE":
+        if rest:
+            raise _fail(node, "HEALTHCHECK NONE takes no arguments")
+        return
+    flags = {f.name: f.value for f in _flags(node)}
+    if kind != "CMD":
+        raise _fail(node, f'Unknown type "{node.args[0].upper()}" in HEALTHCHECK (try CMD)')
+    if not rest or (not node.json and not "".join(rest).strip()):
+        raise _fail(node, "Missing command after HEALTHCHECK CMD")
+    for name in _HEALTH_INTERVALS:
+        value = flags.get(name)
+        if not value:
+            continue
+        ns = _duration_ns(value)
+        if ns is None:
+            raise _fail(node, f'time: invalid duration "{value}"')
+        if ns != 0 and ns < 1_000_000:
+            raise _fail(node, f'Interval "{name}" cannot be less than 1ms')
+    retries = flags.get("retries")
+    if retries:
+        if not re.fullmatch(r"[+-]?[0-9]{1,10}", retries) or not -(2**31) <= int(retries) < 2**31:
+            raise _fail(node, f'strconv.ParseInt: parsing "{retries}": invalid syntax')
+        if int(retries) < 0:
+            raise _fail(node, f"--retries cannot be negative ({int(retries)})")
+
+
+def check(node: Node) -> None:
+    """What BuildKit's instructions.ParseInstruction refuses in one instruction."""
+    _check(node)
+
+
 def _check(node: Node) -> None:
     if node.cmd not in KNOWN:
         raise _fail(node, f"unknown instruction: {node.keyword}")
@@ -168,13 +226,31 @@ def _check(node: Node) -> None:
             f"{node.cmd.upper()} requires at least two arguments, but only one was provided."
             " Destination could not be determined",
         )
+    if node.cmd == "shell":
+        if not node.args:
+            raise _fail(node, "SHELL requires at least one argument")
+        if not node.json:
+            raise _fail(node, "SHELL requires the arguments to be in JSON form")  # instructions.parseShell
+    if node.cmd in ("env", "label"):
+        for i in range(0, len(node.args) - 2, 3):
+            if node.args[i] == "":
+                raise _fail(node, f"{node.cmd.upper()} names can not be blank")
+    if node.cmd == "arg":
+        for word in node.args:
+            if word.startswith("="):
+                raise _fail(node, "ARG names can not be blank")
+    if node.cmd == "volume" and any(not v.strip() for v in node.args):
+        raise _fail(node, "VOLUME specified can not be an empty string")
+    if node.cmd == "healthcheck" and node.args:
+        _check_healthcheck(node)
     if node.cmd == "onbuild":
         child = node.child
         if child is None:
             raise _fail(node, _NEEDS_ARGS["onbuild"])
         if child.cmd in ("onbuild", "from", "maintainer"):
             raise _fail(node, f"{child.cmd.upper()} isn't allowed as an ONBUILD trigger")
-        _check(child)
+        # the trigger itself is parsed only when a stage built FROM this one runs it
+        # (initOnBuildTriggers): the resolver checks it there
 
 
 def load(text: str, path: str) -> Dockerfile:

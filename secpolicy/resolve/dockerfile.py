@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage
+from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, check
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
+from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.model import EffectiveUser, Provenance
 from secpolicy.reference import InvalidReference, parse
 from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
 from secpolicy.resolve.scope import PLATFORM_ARGS, Scope, stored
+from secpolicy.resolve.signals import is_signal
 from secpolicy.resolve.user import parse_user
 
 BaseLookup = Callable[[str], EffectiveUser]
@@ -285,6 +287,11 @@ def _evaluate(
         triggers = [t for t in (inst.onbuild for inst in parent.stage.instructions if inst.cmd == "onbuild") if t]
         state.triggers_run = triggers
         for trigger in triggers:
+            try:
+                check(trigger.node)
+            except DockerfileSyntaxError as exc:
+                state.errors.append(BuildError(f"ONBUILD trigger of stage {parent.label}: {exc.message}", trigger.line))
+                continue
             _apply(df, state, trigger, scope, accounts, meta, build_args, onbuild_of=parent.label)
     for inst in stage.instructions:
         _apply(df, state, inst, scope, accounts, meta, build_args)
@@ -334,7 +341,16 @@ def _apply(
         state.expanded[id(inst)] = expanded
     elif cmd in ("workdir", "volume", "stopsignal"):
         for arg in inst.args:
-            _fail_on(scope.expand(arg, escape), line, state.errors)
+            exp = scope.expand(arg, escape)
+            _fail_on(exp, line, state.errors)
+            if (
+                cmd == "stopsignal"
+                and exp.error is None
+                and exp.resolved
+                and not exp.unset
+                and not is_signal(exp.value)
+            ):
+                state.errors.append(BuildError(f"Invalid signal: {exp.value}", line))  # dispatchStopSignal
     elif cmd == "label":
         for label_key, label_value in inst.pairs():
             _fail_on(scope.expand(label_key, escape), line, state.errors)
