@@ -13,6 +13,7 @@ CHECKS: dict[str, Check] = {
     "secrets.copied_file": secrets.copied_file,
     "secrets.env_arg": secrets.env_arg,
     "user.named": user.named,
+    "user.passwordless_sudo": user.passwordless_sudo,
     "user.root": user.root,
     "user.root_group": user.root_group,
 }

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 
 from secpolicy.checks.base import Hit, Params, Step, run_instructions, run_steps, stage_label
-from secpolicy.resolve.dockerfile import Analysis
+from secpolicy.dockerfile.instructions import Instruction
+from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.resolve.user import numeric
+from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
 
 
 def _where(step: Step) -> str:
@@ -33,16 +35,60 @@ def _switch_target(args: tuple[str, ...]) -> str | None:
 
 
 def _is_root(user: str | None) -> bool:
-    return user is None or user == "root" or numeric(user.split(":")[0]) == 0
+    """``su``/``gosu``/``su-exec`` targets: ``root``, ``0``, ``00``, ``+0``, and any of them with ``:group``."""
+    if user is None:
+        return True
+    name = user.split(":", 1)[0]
+    return name == "root" or numeric(name) == 0
+
+
+def _start_commands(analysis: Analysis) -> Iterator[tuple[Instruction, Invocation, str]]:
+    """What the container starts with: the target chain's last ENTRYPOINT and last CMD."""
+    last: dict[str, tuple[Instruction, StageState]] = {}
+    for state in analysis.target.chain():
+        for inst in [*state.triggers_run, *state.stage.instructions]:
+            if inst.cmd in ("cmd", "entrypoint"):
+                last[inst.cmd] = (inst, state)
+    for cmd in ("entrypoint", "cmd"):
+        if cmd not in last:
+            continue
+        inst, state = last[cmd]
+        if inst.is_json:
+            for inv in unwrap(inst.args):
+                yield inst, inv, cmd.upper()
+        elif inst.args and (not state.shell or state.shell[0].rsplit("/", 1)[-1] in SHELLS):
+            for inv in invocations(inst.args[0]):
+                yield inst, inv, cmd.upper()
+
+
+def _gains_root(inv: Invocation, gain: set[str], switch_to_root: set[str], drop: set[str]) -> str | None:
+    if inv.name in gain:
+        return inv.name
+    if inv.name in switch_to_root and _is_root(_switch_target(inv.args)):
+        return f"{inv.name} to root"
+    if inv.name in drop and inv.args and _is_root(inv.args[0]):
+        return f"{inv.name} {inv.args[0]}"
+    return None
 
 
 def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
-    """DF104: sudo/doas/su, or gosu/su-exec *to root*, in a RUN step."""
+    """DF104: sudo/doas/su, or gosu/su-exec *to root*, in a RUN step or in what the container starts."""
     gain = set(params.get("tools", ["sudo", "doas"]))
     switch_to_root = set(params.get("switch-to-root", ["su"]))
     drop = set(params.get("drop-tools", ["gosu", "su-exec"]))
+    incomplete: set[int] = set()
     for step in run_steps(analysis):
         inv = step.invocation
+        if inv.incomplete:
+            if id(step.instruction) not in incomplete:
+                incomplete.add(id(step.instruction))
+                yield Hit(
+                    step.line,
+                    f"{_where(step)} nests commands deeper than secpolicy analyses: "
+                    "cannot check it for sudo, su or doas",
+                    stage=stage_label(step.state),
+                )
+            continue
         if inv.name in gain:
             yield Hit(
                 step.line,
@@ -56,6 +102,16 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 step.line,
                 f"{_where(step)} uses {inv.name} {inv.args[0]}: that gains root instead of dropping it",
                 stage=stage_label(step.state),
+            )
+    target = stage_label(analysis.target)
+    for inst, inv, keyword in _start_commands(analysis):
+        how = _gains_root(inv, gain, switch_to_root, drop)
+        if how is not None:
+            yield Hit(
+                inst.line,
+                f"{keyword} starts the container with {how}: the running container becomes root",
+                inst.column,
+                target,
             )
 
 

@@ -62,3 +62,38 @@ def root_group(analysis: Analysis, params: Params) -> Iterator[Hit]:
         column,
         stage_label(target),
     )
+
+
+def passwordless_sudo(analysis: Analysis, params: Params) -> Iterator[Hit]:
+    """DF105: the target's non-root USER may run anything as root with no password (NOPASSWD sudo)."""
+    target = analysis.target
+    user = target.user
+    if not user.known or user.is_root:
+        return
+    # the user's names: its own, and those of accounts made with its uid
+    names = {a.name for a in target.accounts.values() if user.uid is not None and a.uid == user.uid}
+    if user.name is not None:
+        names.add(user.name)
+    groups = {g for name in names if name in target.accounts for g in target.accounts[name].groups}
+    if user.group:
+        groups.add(user.group)
+    for state in target.chain():
+        for rule in state.sudo_rules:
+            who = rule.who
+            if who is None:
+                covered = f"the sudoers rule '{rule.raw}' (its user is a variable without a known value) may cover it"
+            elif who == "ALL" or who in names or (user.uid is not None and who == f"#{user.uid}"):
+                covered = f"the sudoers rule '{rule.raw}' lets it run any command as root"
+            elif who.startswith("%") and who[1:] in groups:
+                covered = f"it is in group {who[1:]}, and the sudoers rule '{rule.raw}' lets that group run any command as root"
+            else:
+                continue
+            line, column = _where(analysis)
+            yield Hit(
+                line,
+                f"{stage_label(target)} runs as {user.spec or user.name} but is root in all but name: {covered} "
+                f"without a password (line {rule.line}); remove the NOPASSWD rule",
+                column,
+                stage_label(target),
+            )
+            return

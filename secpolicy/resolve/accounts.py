@@ -24,9 +24,22 @@ from secpolicy.shell.invocations import invocations, unwrap
 
 @dataclass(frozen=True)
 class Account:
+    """What a step says of one account; ``None``/empty for what it leaves as it was."""
+
     name: str
     uid: int | None
     gid: int | None
+    groups: frozenset[str] = frozenset()  # group names it is made a member of (primary included)
+
+    def merged(self, older: Account | None) -> Account:
+        if older is None:
+            return self
+        return Account(
+            self.name,
+            self.uid if self.uid is not None else older.uid,
+            self.gid if self.gid is not None else older.gid,
+            self.groups | older.groups,
+        )
 
 
 @dataclass(frozen=True)
@@ -202,12 +215,16 @@ def _getopt(args: Sequence[str], syntax: _Syntax) -> tuple[list[tuple[str, str |
     return options, operands
 
 
+_GROUP_KEYS = frozenset({"g", "gid", "G", "groups", "ingroup"})
+
+
 def _account(
     options: list[tuple[str, str | None]], operands: list[str], uid_keys: set[str], gid_keys: set[str]
 ) -> Account | None:
     if not operands or "$" in operands[0]:
         return None
     uid = gid = None
+    groups: set[str] = set()
     for key, value in options:
         if value is None:
             continue
@@ -215,7 +232,9 @@ def _account(
             uid = numeric(value)
         elif key in gid_keys:
             gid = numeric(value)
-    return Account(operands[0], uid, gid)
+        if key in _GROUP_KEYS and key not in uid_keys:
+            groups.update(g for g in value.split(",") if g and numeric(g) is None)
+    return Account(operands[0], uid, gid, frozenset(groups))
 
 
 def _from_invocation(name: str, args: Sequence[str]) -> Account | None:
@@ -224,17 +243,26 @@ def _from_invocation(name: str, args: Sequence[str]) -> Account | None:
         return _account(options, operands, {"u", "uid"}, {"g", "gid"})
     if name == "usermod":
         options, operands = _getopt(args, _USERMOD)
-        if not any(k in ("u", "uid") for k, _ in options):
-            return None  # only a change of uid matters here
         return _account(options, operands[-1:], {"u", "uid"}, {"g", "gid"})
+    if name == "gpasswd":
+        for i, arg in enumerate(args[:-1]):
+            if arg in ("-a", "--add") and i + 2 < len(args):
+                return Account(args[i + 1], None, None, frozenset({args[i + 2]}))
+        return None
+    if name == "addgroup" and len([a for a in args if not a.startswith("-")]) == 2:
+        user, group = [a for a in args if not a.startswith("-")]
+        return Account(user, None, None, frozenset({group}))  # "addgroup USER GROUP" adds a member
     if name == "adduser":
         debian = any(a.startswith("--") and a[2:].partition("=")[0] in _DEBIAN_ONLY for a in args)
         if debian or (args and all(not a.startswith("-") or a.startswith("--") for a in args) and len(args) > 1):
             options, operands = _getopt(args, _DEBIAN_ADDUSER)
             if len(operands) >= 2:
-                return None  # "adduser USER GROUP" adds an existing user to a group
+                # "adduser USER GROUP" adds an existing user to a group
+                return Account(operands[0], None, None, frozenset({operands[1]}))
             return _account(options, operands, {"uid"}, {"gid"})
         options, operands = _getopt(args, _BUSYBOX_ADDUSER)
+        if len(operands) >= 2:
+            return Account(operands[0], None, None, frozenset({operands[1]}))
         return _account(options, operands[:1], {"u", "uid"}, set())
     return None
 
@@ -253,7 +281,7 @@ def accounts_created(inst: Instruction) -> list[Account]:
     """Accounts a RUN instruction creates or whose uid it changes, in order."""
     out: list[Account] = []
     for text, invs in _scripts(inst):
-        if not any(tool in text for tool in ("useradd", "adduser", "usermod", "/etc/passwd")):
+        if not any(tool in text for tool in ("useradd", "adduser", "usermod", "gpasswd", "addgroup", "/etc/passwd")):
             continue
         for inv in invs if invs is not None else invocations(text):  # type: ignore[attr-defined]
             account = _from_invocation(inv.name, inv.args)

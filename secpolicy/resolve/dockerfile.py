@@ -22,6 +22,7 @@ from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
 from secpolicy.resolve.scope import PLATFORM_ARGS, Scope, stored
 from secpolicy.resolve.signals import is_signal
+from secpolicy.resolve.sudoers import SudoRule, sudo_rules
 from secpolicy.resolve.user import parse_user
 
 BaseLookup = Callable[[str], EffectiveUser]
@@ -65,6 +66,9 @@ class StageState:
     shell_at: dict[int, list[str]] = field(default_factory=dict)
     triggers_run: list[Instruction] = field(default_factory=list)  # the parent's ONBUILD triggers
     errors: list[BuildError] = field(default_factory=list)
+    sudo_rules: list[SudoRule] = field(default_factory=list)  # NOPASSWD rules this stage writes
+    # the accounts the stage chain made, as the stage ends (kept for the target stage only)
+    accounts: dict[str, Account] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -146,16 +150,17 @@ def analyze(
         parents.append(by_name.get(base.value) if base.resolved else None)
         if stage.name:
             by_name[stage.name] = stage.index
-    states = _evaluate_all(df, bases, parents, meta, build_args, base_user)
-    states_by_name = {name: states[index] for name, index in by_name.items()}
     if target is None:
-        chosen = states[-1]
+        chosen_index = len(df.stages) - 1
     else:
         match = df.stage(target)
         if match is None:
             names = ", ".join(s.label for s in df.stages)
             raise TargetNotFound(f"target stage {target!r} not found (stages: {names})")
-        chosen = states[match.index]
+        chosen_index = match.index
+    states = _evaluate_all(df, bases, parents, meta, build_args, base_user, chosen_index)
+    states_by_name = {name: states[index] for name, index in by_name.items()}
+    chosen = states[chosen_index]
     for state in states:
         for error in state.errors:
             if error.message.startswith(_TOO_COMPLEX):
@@ -170,6 +175,7 @@ def _evaluate_all(
     meta: Scope,
     build_args: Mapping[str, str],
     base_user: BaseLookup,
+    target: int,
 ) -> list[StageState]:
     """Depth first over the FROM tree, one scope and one account table with undo logs."""
     children: dict[int, list[int]] = {}
@@ -194,9 +200,12 @@ def _evaluate_all(
             mark = (scope.mark(), accounts.mark())
             parent_index = parents[index]
             parent_state = states[parent_index] if parent_index is not None else None
-            states[index] = _evaluate(
+            state = _evaluate(
                 df, df.stages[index], bases[index], parent_state, scope, accounts, meta, build_args, base_user
             )
+            if index == target:
+                state.accounts = dict(accounts.by_name)  # once, for the judged stage
+            states[index] = state
             todo.append((index, *mark))
             todo.extend((child, -1, -1) for child in reversed(children.get(index, [])))
     return [s for s in states if s is not None]
@@ -210,8 +219,9 @@ class _Accounts:
         self.log: list[tuple[str, Account | None]] = []
 
     def add(self, account: Account) -> None:
-        self.log.append((account.name, self.by_name.get(account.name)))
-        self.by_name[account.name] = account
+        old = self.by_name.get(account.name)
+        self.log.append((account.name, old))
+        self.by_name[account.name] = account.merged(old)
 
     def mark(self) -> int:
         return len(self.log)
@@ -339,6 +349,9 @@ def _apply(
         for exp in expanded:
             _fail_on(exp, line, state.errors)
         state.expanded[id(inst)] = expanded
+        if inst.heredocs and expanded and "sudoers" in expanded[-1].value:
+            for doc in inst.heredocs:
+                state.sudo_rules += sudo_rules(doc.content, doc.line, _expander(scope, escape))
     elif cmd in ("workdir", "volume", "stopsignal"):
         for arg in inst.args:
             exp = scope.expand(arg, escape)
@@ -359,8 +372,20 @@ def _apply(
         state.shell_at[id(inst)] = state.shell
         for account in accounts_created(inst):
             accounts.add(account)
+        scripts = [" ".join(inst.args), *(doc.content for doc in inst.heredocs)]
+        for script in scripts:
+            if "sudoers" in script:
+                state.sudo_rules += sudo_rules(script, line, _expander(scope, escape))
     elif cmd == "shell" and inst.is_json and inst.args:
         state.shell = list(inst.args)
+
+
+def _expander(scope: Scope, escape: str) -> Callable[[str], str | None]:
+    def expand(word: str) -> str | None:
+        exp = scope.expand(word, escape)
+        return exp.value if exp.resolved and not exp.unset and exp.error is None else None
+
+    return expand
 
 
 def _why(exp: Expansion, meta: Scope | None = None) -> str:
