@@ -39,9 +39,16 @@ class Provenance:
         return self.detail
 
 
-# Names that are the superuser whatever /etc/passwd says: Linux root, and the
-# Windows container administrator (kubernetes/kubernetes#92355).
-ROOT_NAMES = frozenset({"root", "ContainerAdministrator"})
+# Names that are the superuser whatever /etc/passwd says: Linux root (names
+# are case-sensitive there: "ROOT" is another user), and the Windows container
+# administrator, whose account names are case-insensitive
+# (kubernetes/kubernetes#92355).
+WINDOWS_ADMIN = "containeradministrator"
+WINDOWS_USERS = frozenset({WINDOWS_ADMIN, "containeruser"})
+
+
+def is_root_name(name: str | None) -> bool:
+    return name is not None and (name == "root" or name.lower() == WINDOWS_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class EffectiveUser:
 
     @property
     def is_root(self) -> bool:
-        return self.known and (self.uid == 0 or self.name in ROOT_NAMES)
+        return self.known and (self.uid == 0 or is_root_name(self.name))
 
     @property
     def explicit_root_group(self) -> bool:
@@ -115,7 +122,7 @@ class Capabilities:
     @classmethod
     def for_user(cls, bounding: tuple[str, ...], user: EffectiveUser) -> Capabilities:
         """Without no-new-privs, uid 0 gets the bounding set; others get none."""
-        if not user.known or (user.uid is None and user.name not in ROOT_NAMES):
+        if not user.known or (user.uid is None and not is_root_name(user.name)):
             held: tuple[str, ...] | None = None
         else:
             held = bounding if user.is_root else ()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from secpolicy.dockerfile.instructions import Instruction
+from secpolicy.model import WINDOWS_USERS
 from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
 
@@ -29,6 +31,24 @@ Check = Callable[[Analysis, Params], Iterator[Hit]]
 
 def stage_label(state: StageState) -> str:
     return f"stage {state.label}"
+
+
+# Windows base images: mcr.microsoft.com/windows/*, and the servercore and
+# nanoserver tags of other images (python:3.12-windowsservercore-ltsc2022,
+# mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022, ...)
+_WINDOWS_IMAGE = re.compile(r"(?:^|/)windows(?:/|servercore|$)|nanoserver|windowsservercore", re.IGNORECASE)
+_WINDOWS_SHELLS = frozenset({"powershell", "powershell.exe", "pwsh", "pwsh.exe", "cmd", "cmd.exe"})
+
+
+def is_windows(analysis: Analysis) -> bool:
+    """Does the target build a Windows image (where uids and groups do not apply)?"""
+    chain = analysis.target.chain()
+    if analysis.target.user.name is not None and analysis.target.user.name.lower() in WINDOWS_USERS:
+        return True
+    if chain[0].base.resolved and _WINDOWS_IMAGE.search(chain[0].base.value):
+        return True
+    shell = analysis.target.shell
+    return bool(shell) and shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower() in _WINDOWS_SHELLS
 
 
 @dataclass(frozen=True)

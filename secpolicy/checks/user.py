@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from secpolicy.checks.base import Hit, Params, stage_label
+from secpolicy.checks.base import Hit, Params, is_windows, stage_label
 from secpolicy.resolve.dockerfile import Analysis
 
 
@@ -39,6 +39,8 @@ def named(analysis: Analysis, params: Params) -> Iterator[Hit]:
     user = target.user
     if target.user_instruction is None or not user.known or user.is_root or user.name is None:
         return
+    if is_windows(analysis):
+        return  # Windows accounts (ContainerUser) have no uid to give instead
     line, column = _where(analysis)
     hint = f"use the numeric uid ({user.uid})" if user.uid is not None else "use a numeric uid"
     yield Hit(
@@ -54,6 +56,8 @@ def root_group(analysis: Analysis, params: Params) -> Iterator[Hit]:
     target = analysis.target
     user = target.user
     if target.user_instruction is None or not user.known or user.is_root or not user.explicit_root_group:
+        return
+    if is_windows(analysis):
         return
     line, column = _where(analysis)
     yield Hit(
