@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from secpolicy.checks.base import Hit, Params, Step, run_instructions, run_steps, stage_label
@@ -10,6 +9,7 @@ from secpolicy.dockerfile.instructions import Instruction
 from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.resolve.user import numeric
 from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
+from secpolicy.shell.modes import SETGID, SETUID, is_mode, special_bits_set
 
 
 def _where(step: Step) -> str:
@@ -146,57 +146,135 @@ def setcap(analysis: Analysis, params: Params) -> Iterator[Hit]:
         )
 
 
-_SYMBOLIC = re.compile(r"^[ugoa]*[+=][rwxXstugo]*$")
+_CHMOD_FLAGS = frozenset({"-R", "--recursive", "-c", "--changes", "-f", "--silent", "--quiet", "-v", "--verbose"})
+_WHAT = {
+    SETUID: ("setuid bit", "an executable with it runs as its owner (root, when root owns it), whoever starts it"),
+    SETGID: ("setgid bit", "an executable with it runs with its group's privileges, whoever starts it"),
+}
 
 
-def _sets_special_bits(mode: str) -> bool:
-    if re.fullmatch(r"[0-7]{4,}", mode):
-        return int(mode[-4], 8) & 0o6 != 0
-    for clause in mode.split(","):
-        if _SYMBOLIC.match(clause):
-            ops = re.split(r"[+=-]", clause, maxsplit=1)
-            op = clause[len(ops[0])]
-            if op in "+=" and "s" in clause[len(ops[0]) + 1 :]:
-                return True
-    return False
+def _bits_message(bits: frozenset[str], how: str) -> str:
+    if len(bits) == 2:
+        return (
+            f"setuid and setgid bits ({how}): an executable with them runs as its owner and group"
+            " (root, when root owns them), whoever starts it"
+        )
+    name, effect = _WHAT[next(iter(bits))]
+    return f"{name} ({how}): {effect}"
 
 
-def _chmod_mode(args: tuple[str, ...]) -> str | None:
+def _chmod(args: tuple[str, ...]) -> tuple[str | None, list[str], bool]:
+    """(mode, files, recursive) of a chmod command line."""
+    mode = None
+    files: list[str] = []
+    recursive = False
+    only_files = False
     for arg in args:
-        if arg.startswith("--"):
+        if only_files:
+            files.append(arg)
+        elif arg == "--":
+            only_files = True
+        elif arg.startswith("--reference"):
+            return None, [], False  # the mode comes from a file
+        elif arg in _CHMOD_FLAGS or (arg.startswith("-") and set(arg[1:]) <= set("Rcfv") and len(arg) > 1):
+            recursive = recursive or "R" in arg or arg == "--recursive"
+        elif mode is None and is_mode(arg):
+            mode = arg
+        elif arg.startswith("--"):
             continue
-        if arg.startswith("-") and not _SYMBOLIC.match(arg[1:] or "x"):
-            continue
-        return arg
-    return None
+        else:
+            files.append(arg)
+    return mode, files, recursive
+
+
+def _install_mode(args: tuple[str, ...]) -> tuple[str | None, bool]:
+    """(mode, makes directories) of an install command line."""
+    mode = None
+    directories = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-m", "--mode") and i + 1 < len(args):
+            mode = args[i + 1]
+            i += 1
+        elif arg.startswith("--mode="):
+            mode = arg.partition("=")[2]
+        elif arg in ("-d", "--directory"):
+            directories = True
+        elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+            cluster = arg[1:]
+            if "d" in cluster.split("m", 1)[0]:
+                directories = True
+            if "m" in cluster:
+                rest = cluster.split("m", 1)[1]
+                mode = rest if rest else (args[i + 1] if i + 1 < len(args) else None)
+                if not rest:
+                    i += 1
+        i += 1
+    return mode, directories
+
+
+def _directories_made(steps: list[Step]) -> set[str]:
+    """Paths that ``mkdir`` and ``install -d`` create in one RUN instruction."""
+    made: set[str] = set()
+    for step in steps:
+        inv = step.invocation
+        if inv.name == "mkdir":
+            skip = False
+            for arg in inv.args:
+                if skip:
+                    skip = False
+                elif arg in ("-m", "--mode", "-Z", "--context"):
+                    skip = True
+                elif not arg.startswith("-"):
+                    made.add(arg.rstrip("/") or "/")
+        elif inv.name == "install" and _install_mode(inv.args)[1]:
+            made.update(a.rstrip("/") or "/" for a in inv.args if not a.startswith("-"))
+    return made
 
 
 def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
-    """DF203: setuid/setgid bits set by chmod, install -m or COPY/ADD --chmod."""
+    """DF203: setuid/setgid bits set on files by chmod, install -m or COPY/ADD --chmod.
+
+    Directories are left out: setgid on a directory only makes new files
+    inherit its group, and setuid is ignored there.
+    """
+    by_instruction: dict[int, list[Step]] = {}
     for step in run_steps(analysis):
-        inv = step.invocation
-        mode = None
-        if inv.name == "chmod":
-            mode = _chmod_mode(inv.args)
-        elif inv.name == "install":
-            for i, arg in enumerate(inv.args):
-                if arg in ("-m", "--mode") and i + 1 < len(inv.args):
-                    mode = inv.args[i + 1]
-                elif arg.startswith("--mode="):
-                    mode = arg.partition("=")[2]
-        if mode and _sets_special_bits(mode):
-            yield Hit(
-                step.line,
-                f"{_where(step)} sets the setuid/setgid bit ({inv.name} {mode}): the file runs with its owner's privileges",
-                stage=stage_label(step.state),
-            )
+        by_instruction.setdefault(id(step.instruction), []).append(step)
+    for steps in by_instruction.values():
+        made = _directories_made(steps)
+        for step in steps:
+            inv = step.invocation
+            if inv.name == "chmod":
+                mode, files, recursive = _chmod(inv.args)
+                if mode is None:
+                    continue
+                directories = not recursive and (
+                    inv.directories_only
+                    or (bool(files) and all(f.endswith("/") or f.rstrip("/") in made for f in files))
+                )
+            elif inv.name == "install":
+                mode, directories = _install_mode(inv.args)
+                if mode is None:
+                    continue
+            else:
+                continue
+            bits = special_bits_set(mode)
+            if not bits or directories:
+                continue
+            how = " ".join((inv.name, *inv.args))
+            if len(how) > 120:
+                how = how[:117] + "..."
+            yield Hit(step.line, f"{_where(step)} sets the {_bits_message(bits, how)}", stage=stage_label(step.state))
     for state in analysis.reachable:
         for inst in state.stage.instructions:
             mode = inst.flag("chmod") if inst.cmd in ("copy", "add") else None
-            if mode and _sets_special_bits(mode):
+            bits = special_bits_set(mode) if mode else frozenset()
+            if bits:
                 yield Hit(
                     inst.line,
-                    f"{inst.keyword} --chmod={mode} in {stage_label(state)} sets the setuid/setgid bit",
+                    f"{inst.keyword} in {stage_label(state)} sets the {_bits_message(bits, '--chmod=' + mode)}",
                     inst.column,
                     stage_label(state),
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from secpolicy.shell.words import split_commands
 
@@ -98,6 +98,7 @@ class Invocation:
     offset: int
     via: tuple[str, ...] = ()
     incomplete: bool = False
+    directories_only: bool = False  # run by ``find -type d -exec``: on directories only
 
 
 def invocations(script: str, *, depth: int = 0, via: tuple[str, ...] = ()) -> Iterator[Invocation]:
@@ -130,8 +131,10 @@ def unwrap(words: Sequence[str], offset: int = 0, *, via: tuple[str, ...] = (), 
         for inv in invocations(script, depth=depth + 1, via=(*via, name)):
             yield Invocation(inv.name, inv.args, offset, inv.via, inv.incomplete)
     if name == "find":
+        directories = _find_type(args) == "d"
         for cmd in _find_exec(args):
-            yield from unwrap(cmd, offset, via=(*via, name), depth=depth + 1)
+            for inv in unwrap(cmd, offset, via=(*via, name), depth=depth + 1):
+                yield replace(inv, directories_only=True) if directories else inv
 
 
 def shell_script(name: str, args: Sequence[str]) -> str | None:
@@ -200,6 +203,13 @@ def _skip_options(args: list[str], with_value: frozenset[str]) -> list[str]:
             i += 1
         i += 1
     return args[i:]
+
+
+def _find_type(args: list[str]) -> str | None:
+    for i, arg in enumerate(args[:-1]):
+        if arg == "-type":
+            return args[i + 1]
+    return None
 
 
 def _find_exec(args: list[str]) -> Iterator[list[str]]:
