@@ -271,7 +271,7 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
         for inst in state.stage.instructions:
             mode = inst.flag("chmod") if inst.cmd in ("copy", "add") else None
             bits = special_bits_set(mode) if mode else frozenset()
-            if bits:
+            if mode and bits:
                 yield Hit(
                     inst.line,
                     f"{inst.keyword} in {stage_label(state)} sets the {_bits_message(bits, '--chmod=' + mode)}",
