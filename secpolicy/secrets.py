@@ -10,29 +10,185 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-# BuildKit's SecretsUsedInArgOrEnv token-boundary pattern, plus "psw" and
-# "private_key"-style names (moby/buildkit dockerfile2llb/validations.go).
-_SECRET_NAME = re.compile(
-    r"(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token|psw|pat|privatekey)(?:_|$)",
-    re.IGNORECASE,
+# Words that make a variable name secret-like.  BuildKit's SecretsUsedInArgOrEnv
+# (dockerfile2llb/validations.go: apikey, auth, credential(s), key, password,
+# pword, passwd, secret, token) plus the short forms of client tools
+# (MYSQL_PWD, *_PASS, *_CREDS, Trivy's psw) and GitHub's pat.  Names are split
+# into words at "_", "-", "." and camelCase boundaries ("dbPassword").
+_STRONG_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pword",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "creds",
+        "cred",
+        "apikey",
+        "privatekey",
+        "psw",
+        "pat",
+    }
 )
-# Parts that make a secret-looking name a reference, not a secret.
-_NOT_SECRET_PART = re.compile(
-    r"(?:_|^)(?:public|pub|file|path|dir|url|uri|endpoint|version|name|id|type|size|length|"
-    r"ttl|timeout|expiry|header|method|host|port|region|server|format|mode|enabled)(?:_|$)",
-    re.IGNORECASE,
+# words that name a secret only sometimes (a config key, an auth method): a
+# value that is plainly an identifier ("ProcessId", "basic") is not a secret
+_WEAK_WORDS = frozenset({"key", "auth"})
+# a single word ending so is a secret name too: PGPASSWORD, GITHUBTOKEN, CLIENTSECRET
+_STRONG_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "privatekey", "credentials")
+# words that make a secret-looking name a reference to a secret, or a setting about one
+_NOT_SECRET_WORDS = frozenset(
+    {
+        "public",
+        "pub",
+        "file",
+        "files",
+        "path",
+        "dir",
+        "url",
+        "uri",
+        "endpoint",
+        "version",
+        "name",
+        "id",
+        "ids",
+        "type",
+        "size",
+        "length",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expires",
+        "header",
+        "method",
+        "host",
+        "port",
+        "region",
+        "server",
+        "format",
+        "mode",
+        "enabled",
+        "enable",
+        "disable",
+        "disabled",
+        "allow",
+        "empty",
+        "fingerprint",
+        "keyid",
+        "keyserver",
+        "keyring",
+        "algorithm",
+        "alg",
+        "policy",
+        "required",
+        "count",
+        "min",
+        "max",
+        "level",
+        "prefix",
+        "suffix",
+        "location",
+        "source",
+        "user",
+        "username",
+        "login",
+        "hash",
+    }
 )
-# Well-known public values that share secret-like names (GPG key ids of
-# official images: python, node, ...).
-_NOT_SECRET_NAMES = frozenset({"GPG_KEY", "GPG_KEYS", "KEYS", "NODE_KEYS"})
+# names that are something else entirely: the shell's working directories
+_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def name_words(name: str) -> list[str]:
+    """``DB_PASSWORD`` -> db, password; ``dbPassword`` -> db, password; ``Foo__Key`` -> foo, key."""
+    return [w.lower() for part in re.split(r"[_.\-]+", name) for w in _WORD.findall(part)]
+
+
+def _secret_words(name: str) -> set[str]:
+    if name.upper() in _NOT_SECRET_NAMES:
+        return set()
+    words = name_words(name)
+    if any(w in _NOT_SECRET_WORDS for w in words):
+        return set()
+    found = {w for w in words if w in _STRONG_WORDS or w in _WEAK_WORDS}
+    found |= {"password" for w in words if w.endswith(_STRONG_SUFFIXES) and w not in _STRONG_WORDS}
+    return found
 
 
 def is_secret_name(name: str) -> bool:
-    """True for ``DB_PASSWORD``, ``GITHUB_TOKEN``, ``api-key``; not for ``TOKEN_FILE``."""
-    normalized = name.replace("-", "_").replace(".", "_")
-    if normalized.upper() in _NOT_SECRET_NAMES:
-        return False
-    return bool(_SECRET_NAME.search(normalized)) and not _NOT_SECRET_PART.search(normalized)
+    """True for ``DB_PASSWORD``, ``PGPASSWORD``, ``dbPassword``, ``api-key``; not for ``TOKEN_FILE``."""
+    return bool(_secret_words(name))
+
+
+# Values that say nothing secret whatever the name: placeholders, switches
+_PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change_me",
+        "change-me",
+        "changeit",
+        "replaceme",
+        "replace_me",
+        "replace-me",
+        "placeholder",
+        "todo",
+        "tbd",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "unset",
+        "example",
+        "sample",
+        "dummy",
+        "fake",
+        "redacted",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "0",
+        "1",
+        "enabled",
+        "disabled",
+    }
+)
+_PLACEHOLDER_SHAPES = re.compile(
+    r"<[^<>]*>|\{\{.*\}\}|%[^%]*%|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|(.)\1*|your[-_ ]?.*|.*[-_]here|\*+|x+",
+    re.IGNORECASE | re.DOTALL,
+)
+_PATH = re.compile(r"(?:/|\./|\.\./|~/|[A-Za-z]:\\)\S*")
+# OpenPGP key ids and fingerprints (8, 16, 40 or 64 hex digits), as lists
+_FINGERPRINTS = re.compile(
+    r"(?:0x)?(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})(?:[ ,]+(?:0x)?(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}))*"
+)
+_PGP_WORDS = frozenset({"gpg", "pgp", "gnupg", "signing", "keys"})
+# an identifier: one word or CamelCase words, or words joined by - _ . (no digits)
+_IDENTIFIER = re.compile(r"[A-Za-z][a-z]*(?:[A-Z][a-z]+)*|[a-z]+(?:[-_.][a-z]+)*")
+
+
+def not_secret_value_reason(name: str, value: str) -> str | None:
+    """Why ``value`` of the secret-like ``name`` is plainly not a secret, or None."""
+    text = value.strip().strip("\"'").strip()
+    if not text:
+        return "empty"
+    if text.lower() in _PLACEHOLDERS or _PLACEHOLDER_SHAPES.fullmatch(text):
+        return "a placeholder"
+    if _PATH.fullmatch(text):
+        return "a file path"
+    words = set(name_words(name))
+    if words & _PGP_WORDS and _FINGERPRINTS.fullmatch(text):
+        return "an OpenPGP key id or fingerprint (public)"
+    if not (_secret_words(name) - _WEAK_WORDS) and _IDENTIFIER.fullmatch(text) and len(text) <= 40:
+        return "an identifier, not a key"
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,7 +218,7 @@ _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 _USERINFO = re.compile(r"[^/\s:@$]+:[^/\s@$]+@[^\s/]+")
 
 
-def _password_in_url(value: str) -> bool:
+def _password_in_url(value: str) -> int | None:
     start = value.find("://")
     while start >= 0:
         i = start
@@ -73,21 +229,31 @@ def _password_in_url(value: str) -> bool:
             i += 1
         at_boundary = i < start and (i == 0 or not (value[i - 1].isalnum() or value[i - 1] == "_"))
         if at_boundary and _USERINFO.match(value, start + 3):
-            return True
+            return i
         start = value.find("://", start + 3)
-    return False
+    return None
 
 
 _URL_TOKEN = TokenPattern(PASSWORD_IN_URL, re.compile(r"(?!)"))
 
 
 def find_token(value: str) -> TokenPattern | None:
+    found = find_token_at(value)
+    return found[0] if found else None
+
+
+def find_token_at(value: str) -> tuple[TokenPattern, int] | None:
+    """The first known token format in ``value`` and where it starts."""
+    best: tuple[TokenPattern, int] | None = None
     for pattern in TOKEN_PATTERNS:
-        if pattern.regex.search(value):
-            return pattern
-    if "://" in value and _password_in_url(value):
-        return _URL_TOKEN
-    return None
+        match = pattern.regex.search(value)
+        if match and (best is None or match.start() < best[1]):
+            best = (pattern, match.start())
+    if best is None and "://" in value:  # a known format says more than "password in URL"
+        at = _password_in_url(value)
+        if at is not None:
+            best = (_URL_TOKEN, at)
+    return best
 
 
 # File names (basename, exact) that hold credentials.
@@ -135,6 +301,23 @@ SECRET_FILE_EXTENSIONS = frozenset(
 SECRET_DIRS = frozenset({".ssh", ".aws", ".gnupg", ".docker", ".kube", ".azure", ".gcloud"})
 # Paths below a home directory that are credentials.
 SECRET_PATH_SUFFIXES = (".aws/credentials", ".docker/config.json", ".kube/config", ".config/gcloud/credentials.db")
+# Directories of private keys, wherever they are (Debian's and Red Hat's TLS key stores)
+SECRET_DIR_PATHS = ("etc/ssl/private", "etc/pki/tls/private")
+# Files in credential directories that are public: SSH's public keys and host lists, GnuPG's public keyrings
+PUBLIC_FILE_NAMES = frozenset(
+    {
+        "authorized_keys",
+        "authorized_keys2",
+        "known_hosts",
+        "known_hosts2",
+        "config",
+        "pubring.kbx",
+        "pubring.gpg",
+        "trustdb.gpg",
+    }
+)
+# OpenSSH host private keys (/etc/ssh/ssh_host_ed25519_key; the .pub files are public)
+_SSH_HOST_KEY = re.compile(r"ssh_host_[a-z0-9]+_key")
 _ENV_VARIANT = re.compile(r"^\.env(?:\.[A-Za-z0-9_-]+)*$")
 _ENV_TEMPLATES = frozenset({"example", "sample", "template", "dist", "defaults", "schema"})
 
@@ -149,8 +332,10 @@ def secret_file_reason(path: str) -> str | None:
     parts = clean.split("/")
     base = parts[-1]
     lower = base.lower()
-    if lower in SECRET_FILE_NAMES:
+    if lower in SECRET_FILE_NAMES or lower == "privkey.pem":
         return f"{base} is a credentials file"
+    if _SSH_HOST_KEY.fullmatch(lower):
+        return f"{base} is an SSH host private key"
     if _ENV_VARIANT.match(base) and not set(lower.split(".")[2:]) & _ENV_TEMPLATES:
         return f"{base} is an environment file (usually holds secrets)"
     for suffix in SECRET_PATH_SUFFIXES:
@@ -159,7 +344,12 @@ def secret_file_reason(path: str) -> str | None:
     ext = posixpath.splitext(lower)[1]
     if ext in SECRET_FILE_EXTENSIONS:
         return f"{ext} files hold private keys or key stores"
-    for part in parts:
+    if lower.endswith(".pub") or lower in PUBLIC_FILE_NAMES:
+        return None
+    for prefix in SECRET_DIR_PATHS:
+        if clean.startswith(prefix + "/"):
+            return f"/{prefix}/ holds private keys"
+    for part in parts[:-1]:
         if part in SECRET_DIRS:
             return f"{part}/ holds credentials"
     return None

@@ -43,7 +43,7 @@ def test_unknown_rule_is_sp002_and_does_not_suppress(rules) -> None:
 
 
 def test_multi_key_env_suppression_is_per_instruction(rules) -> None:
-    text = "FROM alpine\n# secpolicy: ignore=DF301 reason=test value\nENV PASSWORD=a\nENV TOKEN=b\nUSER 1\n"
+    text = "FROM alpine\n# secpolicy: ignore=DF301 reason=test value\nENV PASSWORD=hunter2x\nENV TOKEN=s3cr3tv4lue\nUSER 1\n"
     got = [(f.line, f.suppressed) for f in findings(rules, text)]
     assert got == [(3, True), (4, False)]
 
@@ -56,13 +56,11 @@ def test_reason_is_required(rules) -> None:
 
 
 def test_key_granular_suppression_on_a_multi_key_env(rules) -> None:
-    text = (
-        "FROM alpine\n# secpolicy: ignore=DF301:DB_PASSWORD reason=test value\nENV DB_PASSWORD=a API_TOKEN=b\nUSER 1\n"
-    )
+    text = "FROM alpine\n# secpolicy: ignore=DF301:DB_PASSWORD reason=test value\nENV DB_PASSWORD=hunter2x API_TOKEN=s3cr3tv4lue\nUSER 1\n"
     got = sorted((f.message.split()[1], f.suppressed) for f in findings(rules, text) if f.rule == "DF301")
     assert got == [("API_TOKEN", False), ("DB_PASSWORD", True)]
     # a plain rule id covers every key of the instruction
-    text = "FROM alpine\n# secpolicy: ignore=DF301 reason=test values\nENV DB_PASSWORD=a API_TOKEN=b\nUSER 1\n"
+    text = "FROM alpine\n# secpolicy: ignore=DF301 reason=test values\nENV DB_PASSWORD=hunter2x API_TOKEN=s3cr3tv4lue\nUSER 1\n"
     assert all(f.suppressed for f in findings(rules, text) if f.rule == "DF301")
 
 

@@ -75,7 +75,11 @@ class Node:
 
     def arg_line(self, offset: int) -> int:
         """Physical line of a character of the (single, shell-form) argument."""
-        index = bisect.bisect_right(self.segment_offsets, self.arg_offset + offset) - 1
+        return self.line_at(self.arg_offset + offset)
+
+    def line_at(self, offset: int) -> int:
+        """Physical line of a character of ``original`` (the instruction, continuations joined)."""
+        index = bisect.bisect_right(self.segment_offsets, offset) - 1
         return self.segment_lines[index] if index >= 0 else self.line
 
     def can_contain_heredoc(self) -> bool:
