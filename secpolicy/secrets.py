@@ -39,7 +39,11 @@ _STRONG_WORDS = frozenset(
 # value that is plainly an identifier ("ProcessId", "basic") is not a secret
 _WEAK_WORDS = frozenset({"key", "auth"})
 # a single word ending so is a secret name too: PGPASSWORD, GITHUBTOKEN, CLIENTSECRET
-_STRONG_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "privatekey", "credentials")
+_STRONG_SUFFIXES = ("password", "passwd", "pass", "pwd", "secret", "token", "apikey", "privatekey", "credentials")
+# English words with those endings ("bypass"), and the shell's OLDPWD
+_NOT_SUFFIXED = frozenset(
+    {"bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass", "impass", "oldpwd"}
+)
 # words that make a secret-looking name a reference to a secret, or a setting about one
 _NOT_SECRET_WORDS = frozenset(
     {
@@ -116,7 +120,9 @@ def _secret_words(name: str) -> set[str]:
     if any(w in _NOT_SECRET_WORDS for w in words):
         return set()
     found = {w for w in words if w in _STRONG_WORDS or w in _WEAK_WORDS}
-    found |= {"password" for w in words if w.endswith(_STRONG_SUFFIXES) and w not in _STRONG_WORDS}
+    found |= {
+        "password" for w in words if w.endswith(_STRONG_SUFFIXES) and w not in _STRONG_WORDS and w not in _NOT_SUFFIXED
+    }
     return found
 
 
