@@ -28,7 +28,12 @@ def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
         raw = deciding.args[0]
         expanded = f" (resolves to {user.spec})" if user.spec != raw else ""
         what = "uid 0" if user.uid == 0 else "the administrator account"
-        yield Hit(line, f"{stage} runs as root: USER {raw}{expanded} is {what}", column, stage)
+        origin = (
+            f"ONBUILD USER {raw} of stage {target.user_onbuild_of}, run when {stage} is built FROM it,"
+            if target.user_onbuild_of
+            else f"USER {raw}"
+        )
+        yield Hit(line, f"{stage} runs as root: {origin}{expanded} is {what}", column, stage)
     elif user.is_root:
         yield Hit(line, f"{stage} runs as root: no USER in the stage chain and {user.source}", column, stage)
 
