@@ -196,13 +196,11 @@ ConfigOpt = Annotated[
     ),
 ]
 StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", metavar="NAME", help="Name to report for '-' (stdin).")]
+# hidden from the argument list (typer would print its type, <list[Path]>):
+# each command's help text describes PATH in words instead
 PathsArg = Annotated[
     list[Path] | None,
-    typer.Argument(
-        metavar="[PATH]...",
-        help="Dockerfiles or directories to search (default: .); '-' reads stdin.",
-        show_default=False,
-    ),
+    typer.Argument(metavar="PATH", hidden=True, show_default=False),
 ]
 ExcludeOpt = Annotated[
     list[str] | None,
@@ -260,8 +258,10 @@ def lint(
 ) -> None:
     """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
 
-    Directories are searched for Dockerfile, Containerfile, Dockerfile.*,
-    *.Dockerfile, *.dockerfile and Containerfile.*, honouring .gitignore.
+    PATH... are Dockerfiles or directories (default: .); '-' reads one
+    Dockerfile from stdin. Directories are searched for Dockerfile,
+    Containerfile, Dockerfile.*, *.Dockerfile, *.dockerfile and
+    Containerfile.*, honouring .gitignore and skipping templates.
     SP001 (file could not be linted) is always reported.
     """
     paths = paths or [Path(".")]
@@ -304,7 +304,10 @@ def resolve(
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
 ) -> None:
-    """Print the effective user, capabilities and privileges per target, with the line that decided each."""
+    """Print the effective user, capabilities and privileges per target, with the line that decided each.
+
+    PATH... are Dockerfiles or directories (default: .); '-' reads stdin.
+    """
     from secpolicy.resolve.context import stage_context
 
     paths = paths or [Path(".")]
