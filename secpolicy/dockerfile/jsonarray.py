@@ -14,7 +14,6 @@ import json
 import re
 
 GO_MAX_DEPTH = 10_000
-_WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]+|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERAL = re.compile(r"true|false|null")
@@ -22,6 +21,21 @@ _LITERAL = re.compile(r"true|false|null")
 
 class NotStringArray(ValueError):
     """Valid JSON array, but an element is not a string: BuildKit fails the build."""
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
+
+
+def _after_key(text: str, pos: int) -> int | None:
+    """Past ``"key" :`` of an object member, or None where there is none."""
+    match = _STRING.match(text, _skip_ws(text, pos))
+    if not match:
+        return None
+    pos = _skip_ws(text, match.end())
+    return pos + 1 if pos < len(text) and text[pos] == ":" else None
 
 
 def _scan(text: str) -> tuple[bool, bool]:
@@ -32,7 +46,7 @@ def _scan(text: str) -> tuple[bool, bool]:
     expect_value = True
     n = len(text)
     while True:
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        pos = _skip_ws(text, pos)
         if not stack and not expect_value:
             return pos == n, strings_only  # trailing text after the value is an error in Go
         if pos >= n:
@@ -42,51 +56,38 @@ def _scan(text: str) -> tuple[bool, bool]:
             if ch in "[{":
                 if len(stack) >= GO_MAX_DEPTH:
                     return False, False
-                if stack:
-                    strings_only = False
+                strings_only = strings_only and not stack
                 stack.append(ch)
-                pos += 1
-                pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-                closer = "]" if ch == "[" else "}"
-                if pos < n and text[pos] == closer:
+                pos = _skip_ws(text, pos + 1)
+                if pos < n and text[pos] == ("]" if ch == "[" else "}"):
                     stack.pop()
                     pos += 1
                     expect_value = False
                 elif ch == "{":
-                    match = _STRING.match(text, pos)
-                    if not match:
+                    key_end = _after_key(text, pos)
+                    if key_end is None:
                         return False, False
-                    pos = _WS.match(text, match.end()).end()  # type: ignore[union-attr]
-                    if pos >= n or text[pos] != ":":
-                        return False, False
-                    pos += 1
+                    pos = key_end
                 continue
             match = _STRING.match(text, pos) or _NUMBER.match(text, pos) or _LITERAL.match(text, pos)
             if not match:
                 return False, False
-            if len(stack) == 1 and ch != '"':
-                strings_only = False
+            strings_only = strings_only and (len(stack) > 1 or ch == '"')
             pos = match.end()
             expect_value = False
-            continue
-        if ch == ",":
+        elif ch == ",":
             pos += 1
             if stack[-1] == "{":
-                pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-                match = _STRING.match(text, pos)
-                if not match:
+                key_end = _after_key(text, pos)
+                if key_end is None:
                     return False, False
-                pos = _WS.match(text, match.end()).end()  # type: ignore[union-attr]
-                if pos >= n or text[pos] != ":":
-                    return False, False
-                pos += 1
+                pos = key_end
             expect_value = True
-            continue
-        if (ch == "]" and stack[-1] == "[") or (ch == "}" and stack[-1] == "{"):
+        elif (ch == "]" and stack[-1] == "[") or (ch == "}" and stack[-1] == "{"):
             stack.pop()
             pos += 1
-            continue
-        return False, False
+        else:
+            return False, False
 
 
 def parse(rest: str) -> list[str] | None:

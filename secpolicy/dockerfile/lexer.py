@@ -301,12 +301,7 @@ class _Run:
             replace_all = self.peek() == "/"
             if replace_all:
                 self.pos += 1
-            try:
-                pat, _ = self.until("/", raw_escapes=True)
-            except LexError as exc:
-                if isinstance(exc, TooComplex) or self.pos < len(self.src):
-                    raise
-                raise LexError("syntax error: missing '/' in ${}") from None
+            pat = self.word_until("/", raw_escapes=True, missing="syntax error: missing '/' in ${}")
             repl = self.modifier_word(raw_escapes=True)
             value = self.lookup(name) or ""
             try:
@@ -320,12 +315,16 @@ class _Run:
         raise LexError(f"unsupported modifier ({ch}) in substitution")
 
     def modifier_word(self, raw_escapes: bool = False) -> str:
+        return self.word_until("}", raw_escapes=raw_escapes, missing="syntax error: missing '}'")
+
+    def word_until(self, stop: str, *, raw_escapes: bool, missing: str) -> str:
+        """The word up to ``stop``; running out of text is BuildKit's ``missing`` error."""
         try:
-            word, _ = self.until("}", raw_escapes=raw_escapes)
+            word, _ = self.until(stop, raw_escapes=raw_escapes)
         except LexError as exc:
             if isinstance(exc, TooComplex) or self.pos < len(self.src):
                 raise
-            raise LexError("syntax error: missing '}'") from None
+            raise LexError(missing) from None
         return word
 
     def name(self) -> str:
