@@ -17,7 +17,7 @@ from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, ch
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.model import EffectiveUser, Provenance
-from secpolicy.reference import InvalidReference, parse
+from secpolicy.reference import InvalidReference, parse, try_parse
 from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
 from secpolicy.resolve.scope import PLATFORM_ARGS, Scope, stored
@@ -277,7 +277,8 @@ def _evaluate(
         user, user_inst = parent.user, parent.user_instruction
     elif base.resolved and base.value == "scratch":
         user, user_inst = scratch_user(), None
-    elif not base.resolved or base.unset or not base.value.strip():
+    elif not base.resolved or not base.value.strip() or (base.unset and try_parse(base.value) is None):
+        # FROM $BASE / ${REGISTRY}/app with an ARG that has no value: the build passes it with --build-arg
         why = _why(base) or "the image name is empty"
         user = EffectiveUser(
             None,

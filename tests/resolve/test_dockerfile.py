@@ -197,3 +197,11 @@ def test_parse_ref_normalises() -> None:
     assert ref.tag is None
     assert ref.digest
     assert parse_ref("$IMAGE") is None
+
+
+def test_from_with_a_default_for_an_unset_arg_uses_the_default() -> None:
+    user = user_of("ARG BASE\nFROM ${BASE:-gcr.io/distroless/static:nonroot}\n")
+    assert (user.known, user.uid) == (True, 65532)
+    user = user_of("ARG REGISTRY\nFROM ${REGISTRY}/app:1\n")
+    assert not user.known
+    assert "ARG REGISTRY has no value" in (user.reason or "")
