@@ -18,7 +18,7 @@ def _assignment_hit(assign: Assignment, state: StageState, in_image: bool) -> Hi
     if raw is None:
         return None
     inst = assign.instruction
-    prefix = "ONBUILD " if assign.onbuild_of else ""  # an ONBUILD trigger's ENV lands in every image built FROM it
+    prefix = "ONBUILD " if assign.onbuild_of else ""
     where = f"{prefix}{assign.kind} {assign.name} in {stage_label(state)}"
     expanded = (
         assign.value.value if assign.value is not None and assign.value.resolved and not assign.value.unset else None
@@ -70,19 +70,19 @@ def _token_hits(inst: Instruction, where: str, stage: str | None) -> Iterator[Hi
             return
 
 
-def _onbuild_assignments(inst: Instruction) -> Iterator[Assignment]:
+def _onbuild_assignments(inst: Instruction, stage: str) -> Iterator[Assignment]:
     """ENV/ARG of an ONBUILD trigger, as written (they run, and expand, in the stages built from this one)."""
     child = inst.onbuild
     if child is None or child.cmd not in ("env", "arg"):
         return
     if child.cmd == "env":
         for key, value in child.pairs():
-            yield Assignment(inst, "ENV", key, value, None, onbuild_of="(this stage)")
+            yield Assignment(inst, "ENV", key, value, None, onbuild_of=stage)
     else:
         for word in child.args:
             name, eq, default = word.partition("=")
             if eq:
-                yield Assignment(inst, "ARG", name, default, None, onbuild_of="(this stage)")
+                yield Assignment(inst, "ARG", name, default, None, onbuild_of=stage)
 
 
 def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
@@ -98,7 +98,8 @@ def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
         for inst in state.stage.instructions:
             child = inst.onbuild
             if child is not None and child.cmd in ("env", "arg"):
-                for assign in _onbuild_assignments(inst):
+                # the trigger's ENV lands in the config of every image built FROM this one
+                for assign in _onbuild_assignments(inst, state.label):
                     hit = _assignment_hit(assign, state, True)
                     if hit is not None:
                         yield hit
