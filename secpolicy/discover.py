@@ -13,7 +13,8 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from secpolicy.gitignore import IgnoreFile
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 # Dockerfile templates are not Dockerfiles until rendered (and the main source
@@ -42,59 +43,74 @@ class Found:
     problem: str | None = None  # set when the path cannot be linted
 
 
-def _ignore_spec(directory: Path) -> Any | None:
+_MAX_GITIGNORE = 1024 * 1024  # a guard, like the Dockerfile size limit
+
+
+def _ignore_spec(directory: Path) -> IgnoreFile | None:
     gitignore = directory / ".gitignore"
     try:
+        if not gitignore.is_file() or gitignore.stat().st_size > _MAX_GITIGNORE:
+            return None
         lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return IgnoreFile(lines)
 
 
-def _ignored(rel_parts: tuple[str, ...], is_dir: bool, specs: list[tuple[int, Any]]) -> bool:
-    verdict = False
-    for depth, spec in specs:
-        rel = "/".join(rel_parts[depth:]) + ("/" if is_dir else "")
-        result = spec.check_file(rel)
-        if result.include is not None:
-            verdict = result.include
-    return verdict
+# the .gitignore files that apply in a directory, deepest first: (depth, patterns, outer)
+_Chain = tuple[int, IgnoreFile, "_Chain"] | None
+
+
+def _ignored(rel_parts: tuple[str, ...], is_dir: bool, chain: _Chain) -> bool:
+    # the deepest .gitignore with a matching pattern decides, as git does
+    while chain is not None:
+        depth, spec, chain = chain
+        verdict = spec.verdict(rel_parts[depth:], is_dir)
+        if verdict is not None:
+            return verdict
+    return False
 
 
 def walk(root: Path, exclude: list[str] | None = None) -> Iterator[Found]:
+    """Depth first in name order, with an explicit stack: no recursion however deep the tree."""
     real_root = root.resolve()
-    specs: list[tuple[int, Any]] = []
-    if exclude:
-        import pathspec
+    excluded = IgnoreFile(exclude) if exclude else None
+    stack: list[tuple[Iterator[os.DirEntry[str]], tuple[str, ...], _Chain]] = []
 
-        specs.append((0, pathspec.GitIgnoreSpec.from_lines(exclude)))
-
-    def visit(directory: Path, parts: tuple[str, ...]) -> Iterator[Found]:
+    def enter(directory: Path, parts: tuple[str, ...], chain: _Chain) -> Found | None:
         spec = _ignore_spec(directory)
         if spec is not None:
-            specs.append((len(parts), spec))
+            chain = (len(parts), spec, chain)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            yield Found(directory, f"cannot read directory: {exc.strerror or exc}")
-            entries = []
-        for entry in entries:
-            child = (*parts, entry.name)
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if entry.name not in SKIP_DIRS and not _ignored(child, True, specs):
-                    yield from visit(Path(entry.path), child)
-            elif is_walked(entry.name) and not _ignored(child, False, specs):
-                yield _check_file(Path(entry.path), real_root)
-        if spec is not None:
-            specs.pop()
+            return Found(directory, f"cannot read directory: {exc.strerror or exc}")
+        stack.append((iter(entries), parts, chain))
+        return None
 
-    yield from visit(root, ())
+    problem = enter(root, (), None)
+    if problem is not None:
+        yield problem
+    while stack:
+        entries, parts, chain = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        child = (*parts, entry.name)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if excluded is not None and excluded.verdict(child, is_dir):
+            continue  # --exclude wins over any .gitignore
+        if is_dir:
+            if entry.name not in SKIP_DIRS and not _ignored(child, True, chain):
+                problem = enter(Path(entry.path), child, chain)
+                if problem is not None:
+                    yield problem
+        elif is_walked(entry.name) and not _ignored(child, False, chain):
+            yield _check_file(Path(entry.path), real_root)
 
 
 def _check_file(path: Path, real_root: Path) -> Found:

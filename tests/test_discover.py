@@ -66,14 +66,20 @@ def test_symlinks_not_followed_out_of_tree_and_loops_survive(tmp_path: Path) -> 
     assert "broken or looping" in (found["Dockerfile.dangling"] or "")
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 directory")
-def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
+def test_unreadable_directory_is_reported_and_the_walk_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # root reads a mode-000 directory, so EACCES is simulated (CI runs as root)
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0)
-    try:
-        problems = [f.problem for f in discover([tmp_path]) if f.problem]
-    finally:
-        locked.chmod(0o755)
-    assert problems
-    assert "cannot read directory" in problems[0]
+    _touch(tmp_path / "open" / "Dockerfile")
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = list(discover([tmp_path]))
+    problems = [f.problem for f in found if f.problem]
+    assert problems == ["cannot read directory: Permission denied"]
+    assert [f.path for f in found if not f.problem] == [tmp_path / "open" / "Dockerfile"]
