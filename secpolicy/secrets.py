@@ -44,11 +44,11 @@ _STRONG_SUFFIXES = ("password", "passwd", "pass", "pwd", "secret", "token", "api
 _NOT_SUFFIXED = frozenset(
     {"bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass", "impass", "oldpwd"}
 )
-# words that make a secret-looking name a reference to a secret, or a setting about one
-_NOT_SECRET_WORDS = frozenset(
+# words that, after the secret word, make the name point at a secret or say
+# where it is used (TOKEN_FILE, PASSWORD_PATH, KEY_ID, TOKEN_URL); before it
+# they only say whose secret it is (REDIS_HOST_PASSWORD, DB_USER_PASSWORD)
+_QUALIFIER_WORDS = frozenset(
     {
-        "public",
-        "pub",
         "file",
         "files",
         "path",
@@ -56,10 +56,38 @@ _NOT_SECRET_WORDS = frozenset(
         "url",
         "uri",
         "endpoint",
-        "version",
         "name",
         "id",
         "ids",
+        "header",
+        "method",
+        "host",
+        "port",
+        "region",
+        "server",
+        "location",
+        "source",
+        "user",
+        "username",
+        "login",
+        "prefix",
+        "suffix",
+        "hash",
+        "env",
+        "var",
+        "command",
+        "cmd",
+        "script",
+        "helper",
+    }
+)
+# words that make the whole name a setting about secrets, wherever they stand
+# (ALLOW_EMPTY_PASSWORD, MIN_PASSWORD_LENGTH, PUBLIC_KEY, DOCKER_AUTH_VERSION)
+_SETTING_WORDS = frozenset(
+    {
+        "public",
+        "pub",
+        "version",
         "type",
         "size",
         "length",
@@ -67,12 +95,6 @@ _NOT_SECRET_WORDS = frozenset(
         "timeout",
         "expiry",
         "expires",
-        "header",
-        "method",
-        "host",
-        "port",
-        "region",
-        "server",
         "format",
         "mode",
         "enabled",
@@ -93,14 +115,20 @@ _NOT_SECRET_WORDS = frozenset(
         "min",
         "max",
         "level",
-        "prefix",
-        "suffix",
-        "location",
-        "source",
-        "user",
-        "username",
-        "login",
-        "hash",
+        "rotation",
+    }
+)
+# two words that together are a strong one: API_KEY, PRIVATE_KEY, ACCESS_KEY, SECRET_KEY
+_STRONG_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("private", "key"),
+        ("access", "key"),
+        ("secret", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("license", "key"),
     }
 )
 # names that are something else entirely: the shell's working directories
@@ -113,16 +141,24 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for part in re.split(r"[_.\-]+", name) for w in _WORD.findall(part)]
 
 
+def _is_secret_word(word: str) -> bool:
+    return (
+        word in _STRONG_WORDS or word in _WEAK_WORDS or (word.endswith(_STRONG_SUFFIXES) and word not in _NOT_SUFFIXED)
+    )
+
+
 def _secret_words(name: str) -> set[str]:
+    """The secret words of ``name`` ("apikey" for API_KEY), or none when it is a pointer or a setting."""
     if name.upper() in _NOT_SECRET_NAMES:
         return set()
     words = name_words(name)
-    if any(w in _NOT_SECRET_WORDS for w in words):
+    if any(w in _SETTING_WORDS for w in words):
         return set()
-    found = {w for w in words if w in _STRONG_WORDS or w in _WEAK_WORDS}
-    found |= {
-        "password" for w in words if w.endswith(_STRONG_SUFFIXES) and w not in _STRONG_WORDS and w not in _NOT_SUFFIXED
-    }
+    positions = [i for i, w in enumerate(words) if _is_secret_word(w)]
+    if not positions or any(w in _QUALIFIER_WORDS for w in words[positions[-1] + 1 :]):
+        return set()
+    found = {words[i] if words[i] in _STRONG_WORDS or words[i] in _WEAK_WORDS else "password" for i in positions}
+    found |= {"apikey" for i in positions if i > 0 and (words[i - 1], words[i]) in _STRONG_PAIRS}
     return found
 
 
@@ -167,10 +203,15 @@ _PLACEHOLDERS = frozenset(
     }
 )
 _PLACEHOLDER_SHAPES = re.compile(
-    r"<[^<>]*>|\{\{.*\}\}|%[^%]*%|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|(.)\1*|your[-_ ]?.*|.*[-_]here|\*+|x+",
+    r"<[^<>]*>|\{\{.*\}\}|%[^%]*%|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|([0-9A-Za-z*])(?:\1|[-_.: ])*|your[-_ ]?.*|.*[-_]here",
     re.IGNORECASE | re.DOTALL,
 )
-_PATH = re.compile(r"(?:/|\./|\.\./|~/|[A-Za-z]:\\)\S*")
+# absolute, home or drive paths, and relative ones that end in a file name with a
+# lower-case extension (certs/server.key); a base64 secret may hold "/" too, so
+# slashes alone do not make a path
+_PATH = re.compile(
+    r"(?:/|\./|\.\./|~/|[A-Za-z]:\\)\S*|[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/[A-Za-z0-9_-]+\.[a-z0-9]{1,5}"
+)
 # OpenPGP key ids and fingerprints (8, 16, 40 or 64 hex digits), as lists
 _FINGERPRINTS = re.compile(
     r"(?:0x)?(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})(?:[ ,]+(?:0x)?(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}))*"
@@ -192,9 +233,19 @@ def not_secret_value_reason(name: str, value: str) -> str | None:
     words = set(name_words(name))
     if words & _PGP_WORDS and _FINGERPRINTS.fullmatch(text):
         return "an OpenPGP key id or fingerprint (public)"
-    if not (_secret_words(name) - _WEAK_WORDS) and _IDENTIFIER.fullmatch(text) and len(text) <= 40:
+    weak_only = _secret_words(name) - _WEAK_WORDS == set()
+    if weak_only and len(text) <= 40 and _identifier(text, auth_only="key" not in _secret_words(name)):
         return "an identifier, not a key"
     return None
+
+
+def _identifier(text: str, *, auth_only: bool) -> bool:
+    """A configuration word: CamelCase words (ProcessId) or words joined by - _ . ; a single word only for auth."""
+    if not _IDENTIFIER.fullmatch(text):
+        return False
+    humps = len(re.findall(r"[A-Z][a-z]+", text))
+    joined = bool(re.search(r"[-_.]", text))
+    return auth_only or humps >= 2 or joined
 
 
 @dataclass(frozen=True)
