@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import time
 from pathlib import Path
 
@@ -92,11 +93,18 @@ def test_crafted_patterns_stay_linear(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5  # a backtracking regex takes hours here
 
 
-def test_deep_tree_does_not_recurse(tmp_path: Path) -> None:
-    deep = tmp_path
+def test_deep_tree_does_not_recurse() -> None:
+    # outside pytest's tmp_path, whose clean-up of old runs recurses once per level
+    root = Path(tempfile.mkdtemp(prefix="secpolicy-deep-"))
+    levels = [root]
     for _ in range(1100):  # deeper than Python's recursion limit, shorter than PATH_MAX
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "Dockerfile").write_text("FROM alpine\n")
-    found = list(discover([tmp_path]))
-    assert [f.path for f in found] == [deep / "Dockerfile"]
+        levels.append(levels[-1] / "d")
+        levels[-1].mkdir()
+    deepest = levels[-1] / "Dockerfile"
+    deepest.write_text("FROM alpine\n")
+    try:
+        assert [f.path for f in discover([root])] == [deepest]
+    finally:
+        deepest.unlink()
+        for level in reversed(levels):
+            level.rmdir()

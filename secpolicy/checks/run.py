@@ -8,7 +8,7 @@ from secpolicy.checks.base import Hit, Params, Step, run_instructions, run_steps
 from secpolicy.dockerfile.instructions import Instruction
 from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.resolve.user import numeric
-from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
+from secpolicy.shell.invocations import SHELLS, Invocation, find_type, invocations, unwrap
 from secpolicy.shell.modes import SETGID, SETUID, is_mode, special_bits_set
 
 
@@ -61,8 +61,27 @@ def _start_commands(analysis: Analysis) -> Iterator[tuple[Instruction, Invocatio
                 yield inst, inv, cmd.upper()
 
 
+def _run_as(args: tuple[str, ...]) -> str | None:
+    """The ``-u USER`` of ``sudo``/``doas`` (``None``: root, their default)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-u", "--user") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--user="):
+            return arg.partition("=")[2]
+        if arg.startswith("-u") and len(arg) > 2 and not arg.startswith("--"):
+            return arg[2:]
+        if not arg.startswith("-") or arg == "--":
+            return None  # the command starts: no -u given
+        i += 1
+    return None
+
+
 def _gains_root(inv: Invocation, gain: set[str], switch_to_root: set[str], drop: set[str]) -> str | None:
     if inv.name in gain:
+        if not _is_root(_run_as(inv.args)):
+            return None  # "sudo -u app cmd" drops privileges, like "su app -c"
         return inv.name
     if inv.name in switch_to_root and _is_root(_switch_target(inv.args)):
         return f"{inv.name} to root"
@@ -90,6 +109,8 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 )
             continue
         if inv.name in gain:
+            if not _is_root(_run_as(inv.args)):
+                continue  # "sudo -u app cmd" drops privileges, like "su app -c"
             yield Hit(
                 step.line,
                 f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead",
@@ -233,6 +254,18 @@ def _directories_made(steps: list[Step]) -> set[str]:
     return made
 
 
+_EXECUTABLE_DIRS = frozenset({"bin", "sbin", "libexec"})
+
+
+def _setgid_directory(path: str) -> bool:
+    """Setgid's usual target is a shared directory: a path outside bin/sbin/libexec with no file extension.
+
+    (A setgid executable lives in a bin directory: /usr/bin/wall, /usr/bin/crontab.)
+    """
+    parts = [p for p in path.split("/") if p]
+    return bool(parts) and not _EXECUTABLE_DIRS & set(parts) and "." not in parts[-1] and "$" not in path
+
+
 def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF203: setuid/setgid bits set on files by chmod, install -m or COPY/ADD --chmod.
 
@@ -244,6 +277,8 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
         by_instruction.setdefault(id(step.instruction), []).append(step)
     for steps in by_instruction.values():
         made = _directories_made(steps)
+        # "find ... -type d | xargs chmod g+s": the pipe feeds chmod directories
+        finds_directories = any(s.invocation.name == "find" and find_type(s.invocation.args) == "d" for s in steps)
         for step in steps:
             inv = step.invocation
             if inv.name == "chmod":
@@ -252,7 +287,9 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
                     continue
                 directories = not recursive and (
                     inv.directories_only
+                    or (finds_directories and "xargs" in inv.via)
                     or (bool(files) and all(f.endswith("/") or f.rstrip("/") in made for f in files))
+                    or (special_bits_set(mode) == {SETGID} and bool(files) and all(_setgid_directory(f) for f in files))
                 )
             elif inv.name == "install":
                 mode, directories = _install_mode(inv.args)

@@ -20,7 +20,7 @@ from secpolicy.model import EffectiveUser, Provenance
 from secpolicy.reference import InvalidReference, parse, try_parse
 from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
-from secpolicy.resolve.scope import PLATFORM_ARGS, Scope, stored
+from secpolicy.resolve.scope import PLATFORM_ARGS, UNKNOWN, Scope, stored
 from secpolicy.resolve.signals import is_signal
 from secpolicy.resolve.sudoers import SudoRule, sudo_rules
 from secpolicy.resolve.user import parse_user
@@ -121,7 +121,8 @@ def analyze(
     escape = df.parsed.escape
     meta = Scope(closed=True)
     for name in PLATFORM_ARGS:
-        meta.declare(name)
+        # the builder sets these from the build and target platforms (defaultArgs): not known statically
+        meta.set(name, build_args.get(name, UNKNOWN))
     errors: list[BuildError] = []
     for inst in df.meta_args:
         for word in inst.args:
@@ -394,6 +395,11 @@ def _why(exp: Expansion, meta: Scope | None = None) -> str:
     for name in sorted(exp.unknown):
         if name.startswith("<"):
             parts.append(name.strip("<>"))
+        elif name in PLATFORM_ARGS:
+            parts.append(
+                f"${name} is set by the builder from the platform it builds for "
+                f"(pass --build-arg {name}=... to lint for one platform)"
+            )
         elif meta is not None and (name in meta.env or name in meta.declared):
             parts.append(
                 f"ARG {name} is declared before FROM but not re-declared in this stage (add 'ARG {name}' after FROM)"

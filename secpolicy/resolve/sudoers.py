@@ -2,7 +2,7 @@
 
 A non-root USER that may run any command as root without a password is root
 in all but name.  The rules are found in RUN scripts (``echo '… NOPASSWD:ALL'
->> /etc/sudoers.d/app``, ``tee``, ``printf``) and in ``COPY <<EOF
+>> /etc/sudoers.d/app``, ``tee``, ``printf``, the new text of ``sed -i 's/…/…/'``) and in ``COPY <<EOF
 /etc/sudoers.d/x`` bodies.  sudoers syntax: ``who host=(runas) NOPASSWD: cmds``;
 ``who`` is a user, ``#uid``, ``%group`` or ``ALL``.
 """
@@ -44,6 +44,16 @@ def _rules_in_segment(segment: str) -> Iterator[tuple[str, str]]:
                 break
 
 
+def _sed_replacement(segment: str) -> str:
+    """``s/old/new/flags`` (any delimiter), as ``sed -i`` writes it into sudoers: the new text."""
+    text = segment.strip()
+    if len(text) > 3 and text[0] == "s" and not text[1].isalnum() and not text[1].isspace():
+        parts = text.split(text[1])
+        if len(parts) >= 4:
+            return parts[2]
+    return segment
+
+
 def sudo_rules(text: str, line: int, expand: Callable[[str], str | None]) -> list[SudoRule]:
     """NOPASSWD rules for ALL commands in ``text`` (a script writing to sudoers, or a sudoers file)."""
     if "NOPASSWD" not in text:
@@ -52,6 +62,7 @@ def sudo_rules(text: str, line: int, expand: Callable[[str], str | None]) -> lis
     for segment in _SEGMENT_BREAK.split(text):
         if "NOPASSWD" not in segment:
             continue
+        segment = _sed_replacement(segment)
         for who, raw in _rules_in_segment(segment):
             value = expand(who) if "$" in who else who
             out.append(SudoRule(value, raw, line))

@@ -131,7 +131,7 @@ def unwrap(words: Sequence[str], offset: int = 0, *, via: tuple[str, ...] = (), 
         for inv in invocations(script, depth=depth + 1, via=(*via, name)):
             yield Invocation(inv.name, inv.args, offset, inv.via, inv.incomplete)
     if name == "find":
-        directories = _find_type(args) == "d"
+        directories = find_type(args) == "d"
         for cmd in _find_exec(args):
             for inv in unwrap(cmd, offset, via=(*via, name), depth=depth + 1):
                 yield replace(inv, directories_only=True) if directories else inv
@@ -205,7 +205,8 @@ def _skip_options(args: list[str], with_value: frozenset[str]) -> list[str]:
     return args[i:]
 
 
-def _find_type(args: list[str]) -> str | None:
+def find_type(args: Sequence[str]) -> str | None:
+    """The ``-type`` of a ``find`` command line."""
     for i, arg in enumerate(args[:-1]):
         if arg == "-type":
             return args[i + 1]
