@@ -47,7 +47,14 @@ _NEEDS_ARGS = {
     "stopsignal": "STOPSIGNAL requires exactly one argument",
     "maintainer": "MAINTAINER requires exactly one argument",
     "onbuild": "ONBUILD requires at least one argument",
+    "healthcheck": "HEALTHCHECK requires at least one argument",
 }
+# instructions whose BuildKit parser calls BFlags.Parse with no flag defined:
+# any flag is "unknown flag" there (ARG and STOPSIGNAL never parse flags, and
+# FROM/RUN/COPY/ADD/HEALTHCHECK gain flags with new frontends: kept lenient)
+_NO_FLAGS = frozenset(
+    {"cmd", "entrypoint", "env", "expose", "label", "maintainer", "onbuild", "shell", "user", "volume", "workdir"}
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,14 @@ def check(node: Node) -> None:
 def _check(node: Node) -> None:
     if node.cmd not in KNOWN:
         raise _fail(node, f"unknown instruction: {node.keyword}")
+    if node.cmd in _NO_FLAGS and node.flags:
+        flag = node.flags[0]
+        if flag == "--":
+            pass
+        elif not flag.startswith("--"):
+            raise _fail(node, f"arg should start with -- : {flag}")
+        else:
+            raise _fail(node, f"unknown flag: {flag.partition('=')[0]}")
     if not node.args and node.cmd in _NEEDS_ARGS and not node.child:
         raise _fail(node, _NEEDS_ARGS[node.cmd])
     if node.cmd in ("copy", "add") and len(node.args) + len(node.heredocs) < 2:

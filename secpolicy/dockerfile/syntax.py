@@ -243,7 +243,7 @@ def parse(text: str) -> ParseResult:
             node.child.line, node.child.end_line = node.line, node.end_line
         nodes.append(node)
     if not nodes:
-        raise DockerfileSyntaxError("file with no instructions", max(i, 1))
+        raise DockerfileSyntaxError("file with no instructions", 1)
     return ParseResult(nodes, d.escape, dict(d.seen), dict(d.lines), warnings, comments)
 
 

@@ -44,6 +44,10 @@ def sp001(rules, text: str, **options: object) -> list[tuple[int, str]]:
             2,
             "ONBUILD trigger of stage a: COPY requires at least two arguments",
         ),
+        ("FROM alpine\nHEALTHCHECK\n", 2, "HEALTHCHECK requires at least one argument"),
+        ('FROM alpine\nCMD --doit ["a"]\n', 2, "unknown flag: --doit"),
+        ("FROM alpine\nENV --x=1 A=b\n", 2, "unknown flag: --x"),
+        ("FROM alpine\nUSER --chown=1 app\n", 2, "unknown flag: --chown"),
     ],
 )
 def test_rejected(rules, text: str, line: int, reason: str) -> None:
@@ -63,6 +67,10 @@ def test_rejected(rules, text: str, line: int, reason: str) -> None:
         ("ARG BASE\nFROM $BASE\n", {}),  # needs --build-arg: reported as unknown, not as an error
         ('FROM alpine\nSHELL ["/bin/bash", "-c"]\nUSER 1\n', {}),
         ('FROM alpine\nCMD ["a"] trailing\nUSER 1\n', {}),  # not JSON for Go: shell form
+        ("FROM alpine\nRUN --newflag=1 true\nCOPY --future a b\nUSER 1\n", {}),  # newer frontends add these
+        ("FROM alpine\nARG --x A\nUSER 1\n", {}),  # parseArg never parses flags
+        ("FROM alpine\nRUN --newflag=1 true\nCOPY --future a b\nUSER 1\n", {}),  # newer frontends add these
+        ("FROM alpine\nARG --x A\nUSER 1\n", {}),  # parseArg never parses flags
     ],
 )
 def test_accepted(rules, text: str, options: dict[str, object]) -> None:
