@@ -69,8 +69,6 @@ def test_rejected(rules, text: str, line: int, reason: str) -> None:
         ('FROM alpine\nCMD ["a"] trailing\nUSER 1\n', {}),  # not JSON for Go: shell form
         ("FROM alpine\nRUN --newflag=1 true\nCOPY --future a b\nUSER 1\n", {}),  # newer frontends add these
         ("FROM alpine\nARG --x A\nUSER 1\n", {}),  # parseArg never parses flags
-        ("FROM alpine\nRUN --newflag=1 true\nCOPY --future a b\nUSER 1\n", {}),  # newer frontends add these
-        ("FROM alpine\nARG --x A\nUSER 1\n", {}),  # parseArg never parses flags
     ],
 )
 def test_accepted(rules, text: str, options: dict[str, object]) -> None:
