@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from secpolicy.checks.base import Hit, Params, Step, run_instructions, run_steps, stage_label
 from secpolicy.dockerfile.instructions import Instruction
@@ -78,23 +79,37 @@ def _run_as(args: tuple[str, ...]) -> str | None:
     return None
 
 
-def _gains_root(inv: Invocation, gain: set[str], switch_to_root: set[str], drop: set[str]) -> str | None:
-    if inv.name in gain:
-        if not _is_root(_run_as(inv.args)):
-            return None  # "sudo -u app cmd" drops privileges, like "su app -c"
-        return inv.name
-    if inv.name in switch_to_root and _is_root(_switch_target(inv.args)):
-        return f"{inv.name} to root"
-    if inv.name in drop and inv.args and _is_root(inv.args[0]):
-        return f"{inv.name} {inv.args[0]}"
-    return None
+@dataclass(frozen=True)
+class _Tools:
+    gain: frozenset[str]  # sudo, doas: root unless -u names another user
+    switch_to_root: frozenset[str]  # su: root unless a user is named
+    drop: frozenset[str]  # gosu, su-exec: fine unless they switch to root
+
+    def gains_root(self, inv: Invocation) -> str | None:
+        """How ``inv`` gains root ("sudo", "su to root", "gosu root"), or None."""
+        if inv.name in self.gain:
+            return inv.name if _is_root(_run_as(inv.args)) else None  # "sudo -u app" drops, like "su app -c"
+        if inv.name in self.switch_to_root and _is_root(_switch_target(inv.args)):
+            return f"{inv.name} to root"
+        if inv.name in self.drop and inv.args and _is_root(inv.args[0]):
+            return f"{inv.name} {inv.args[0]}"
+        return None
+
+    def run_message(self, inv: Invocation, how: str) -> str:
+        if inv.name in self.gain:
+            return f"uses {inv.name}: build steps already run as the stage's USER; set USER instead"
+        if inv.name in self.switch_to_root:
+            return f"uses {inv.name} to become root"
+        return f"uses {how}: that gains root instead of dropping it"
 
 
 def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF104: sudo/doas/su, or gosu/su-exec *to root*, in a RUN step or in what the container starts."""
-    gain = set(params.get("tools", ["sudo", "doas"]))
-    switch_to_root = set(params.get("switch-to-root", ["su"]))
-    drop = set(params.get("drop-tools", ["gosu", "su-exec"]))
+    tools = _Tools(
+        frozenset(params.get("tools", ["sudo", "doas"])),
+        frozenset(params.get("switch-to-root", ["su"])),
+        frozenset(params.get("drop-tools", ["gosu", "su-exec"])),
+    )
     incomplete: set[int] = set()
     for step in run_steps(analysis):
         inv = step.invocation
@@ -108,25 +123,12 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
                     stage=stage_label(step.state),
                 )
             continue
-        if inv.name in gain:
-            if not _is_root(_run_as(inv.args)):
-                continue  # "sudo -u app cmd" drops privileges, like "su app -c"
-            yield Hit(
-                step.line,
-                f"{_where(step)} uses {inv.name}: build steps already run as the stage's USER; set USER instead",
-                stage=stage_label(step.state),
-            )
-        elif inv.name in switch_to_root and _is_root(_switch_target(inv.args)):
-            yield Hit(step.line, f"{_where(step)} uses {inv.name} to become root", stage=stage_label(step.state))
-        elif inv.name in drop and inv.args and _is_root(inv.args[0]):
-            yield Hit(
-                step.line,
-                f"{_where(step)} uses {inv.name} {inv.args[0]}: that gains root instead of dropping it",
-                stage=stage_label(step.state),
-            )
+        how = tools.gains_root(inv)
+        if how is not None:
+            yield Hit(step.line, f"{_where(step)} {tools.run_message(inv, how)}", stage=stage_label(step.state))
     target = stage_label(analysis.target)
     for inst, inv, keyword in _start_commands(analysis):
-        how = _gains_root(inv, gain, switch_to_root, drop)
+        how = tools.gains_root(inv)
         if how is not None:
             yield Hit(
                 inst.line,
