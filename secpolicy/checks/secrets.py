@@ -13,19 +13,21 @@ from secpolicy.dockerfile.syntax import Heredoc
 from secpolicy.resolve.dockerfile import Analysis, Assignment, StageState
 
 
-def _assignment_hit(assign: Assignment, state: StageState, in_image: bool) -> Hit | None:
+def _assignment_hit(assign: Assignment, state: StageState | None, in_image: bool) -> Hit | None:
+    """``state`` is None for a global ARG (before the first FROM)."""
     raw = assign.raw
     if raw is None:
         return None
     inst = assign.instruction
     prefix = "ONBUILD " if assign.onbuild_of else ""
-    where = f"{prefix}{assign.kind} {assign.name} in {stage_label(state)}"
+    stage = stage_label(state) if state is not None else None
+    where = f"{prefix}{assign.kind} {assign.name} " + (f"in {stage}" if stage else "before the first FROM")
     expanded = (
         assign.value.value if assign.value is not None and assign.value.resolved and not assign.value.unset else None
     )
     token = secrets.find_token(raw) or (secrets.find_token(expanded) if expanded else None)
     if token is not None:
-        return Hit(inst.line, f"{where} holds a secret: {token.name}", inst.column, stage_label(state), assign.name)
+        return Hit(inst.line, f"{where} holds a secret: {token.name}", inst.column, stage, assign.name)
     if not secrets.is_secret_name(assign.name):
         return None
     # a variable reference is judged by what it expands to; unknown is no literal secret
@@ -35,15 +37,17 @@ def _assignment_hit(assign: Assignment, state: StageState, in_image: bool) -> Hi
     how = "a value" if assign.kind == "ENV" else "a default value"
     if "$" in raw:
         how = f"the value {raw} (expands to a literal)"
-    if in_image:
+    if stage is None:
+        persists = "every stage that declares it records it in its history"
+    elif in_image:
         persists = "it is stored in the image config" if assign.kind == "ENV" else "it is recorded in the image history"
     else:
-        persists = f"it is recorded in the build history and cache of {stage_label(state)}"
+        persists = f"it is recorded in the build history and cache of {stage}"
     return Hit(
         inst.line,
         f"{where} has a secret-like name and {how}: {persists}; use a build secret (RUN --mount=type=secret)",
         inst.column,
-        stage_label(state),
+        stage,
         assign.name,
     )
 
@@ -109,7 +113,11 @@ def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
             keyword = f"ONBUILD {child.keyword}" if child is not None else inst.keyword
             yield from _token_hits(inst, f"{keyword} in {stage_label(state)}", stage_label(state))
     for inst in analysis.dockerfile.meta_args:
-        yield from _token_hits(inst, "ARG before the first FROM", None)
+        for word in inst.args:
+            name, eq, default = word.partition("=")
+            hit = _assignment_hit(Assignment(inst, "ARG", name, default if eq else None, None), None, False)
+            if hit is not None:
+                yield hit
 
 
 def _landing(dest: str, source: str, several: bool) -> str:
