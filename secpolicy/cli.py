@@ -196,11 +196,11 @@ ConfigOpt = Annotated[
     ),
 ]
 StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", metavar="NAME", help="Name to report for '-' (stdin).")]
-# hidden from the argument list (typer would print its type, <list[Path]>):
-# each command's help text describes PATH in words instead
 PathsArg = Annotated[
     list[Path] | None,
-    typer.Argument(metavar="PATH", hidden=True, show_default=False),
+    typer.Argument(
+        metavar="PATH...", show_default=False, help="Dockerfiles or directories (default: .); '-' reads stdin."
+    ),
 ]
 ExcludeOpt = Annotated[
     list[str] | None,
@@ -258,11 +258,9 @@ def lint(
 ) -> None:
     """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
 
-    PATH... are Dockerfiles or directories (default: .); '-' reads one
-    Dockerfile from stdin. Directories are searched for Dockerfile,
-    Containerfile, Dockerfile.*, *.Dockerfile, *.dockerfile and
-    Containerfile.*, honouring .gitignore and skipping templates.
-    SP001 (file could not be linted) is always reported.
+    Directories are searched for Dockerfile, Containerfile, Dockerfile.*,
+    *.Dockerfile, *.dockerfile and Containerfile.*, honouring .gitignore and
+    skipping templates. SP001 (file could not be linted) is always reported.
     """
     paths = paths or [Path(".")]
     _check_paths(paths)
@@ -304,10 +302,7 @@ def resolve(
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
 ) -> None:
-    """Print the effective user, capabilities and privileges per target, with the line that decided each.
-
-    PATH... are Dockerfiles or directories (default: .); '-' reads stdin.
-    """
+    """Print the effective user, capabilities and privileges per target, with the line that decided each."""
     from secpolicy.resolve.context import stage_context
 
     paths = paths or [Path(".")]

@@ -346,7 +346,8 @@ def test_no_arguments_prints_help_and_exits_2(tmp_path: Path) -> None:
 
 def test_metavars_read_as_words(tmp_path: Path) -> None:
     text = run(["lint", "--help"], tmp_path).stdout
-    assert "[PATH]..." in text
+    assert "[PATH...]" in text
+    assert "<list" not in text
     options = text.split("Options:", 1)[1]
     for metavar in ("KEY=VALUE", "STAGE", "IDS", "FILE", "GLOB", "text|json"):
         assert metavar in options
