@@ -146,10 +146,13 @@ def _lint_all(
     keep_analysis: bool = False,
     exclude: list[str] | None = None,
 ) -> tuple[list[FileResult], list[str]]:
-    from secpolicy import sources
+    from secpolicy import parallel, sources
     from secpolicy.discover import discover
 
-    results: list[FileResult] = []
+    # results in the order of the paths and of the walk; files are linted last, maybe in parallel
+    results: list[FileResult | None] = []
+    jobs: list[tuple[Path, str]] = []
+    slots: list[int] = []
     errors: list[str] = []
     base = Path.cwd()
     for path in paths:
@@ -165,12 +168,19 @@ def _lint_all(
             display = sources.display(found.path, base)
             if found.problem:
                 results.append(engine.unreadable(display, sources.SourceError(found.problem)))
+            elif keep_analysis:
+                results.append(engine.read_and_lint(found.path, display, keep_analysis=True))
             else:
-                results.append(engine.read_and_lint(found.path, display, keep_analysis=keep_analysis))
-    for result in results:
+                slots.append(len(results))
+                results.append(None)
+                jobs.append((found.path, display))
+    for slot, result in zip(slots, parallel.lint_files(engine, jobs), strict=True):
+        results[slot] = result
+    done = [r for r in results if r is not None]
+    for result in done:
         if result.error:
             errors.append(result.error)
-    return results, errors
+    return done, errors
 
 
 def _check_paths(paths: list[Path]) -> None:
