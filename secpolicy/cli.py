@@ -313,7 +313,7 @@ def resolve(
     stdin_filename: StdinNameOpt = "<stdin>",
 ) -> None:
     """Print the effective user, capabilities and privileges per target, with the line that decided each."""
-    from secpolicy.resolve.context import stage_context
+    from secpolicy.resolve.effective import stage_context
 
     paths = paths or [Path(".")]
     _check_paths(paths)
@@ -391,7 +391,3 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return 0
-
-
-def run() -> None:
-    raise SystemExit(main())

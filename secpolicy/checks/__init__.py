@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from secpolicy.checks import run, secrets, user
+from secpolicy.checks import run_steps, secrets, user
 from secpolicy.checks.base import Check, Hit, Params
 
 CHECKS: dict[str, Check] = {
-    "run.insecure_build": run.insecure_build,
-    "run.privilege_tool": run.privilege_tool,
-    "run.setcap": run.setcap,
-    "run.setuid": run.setuid,
+    "run.insecure_build": run_steps.insecure_build,
+    "run.privilege_tool": run_steps.privilege_tool,
+    "run.setcap": run_steps.setcap,
+    "run.setuid": run_steps.setuid,
     "secrets.copied_file": secrets.copied_file,
     "secrets.env_arg": secrets.env_arg,
     "user.named": user.named,

@@ -76,10 +76,9 @@ def run_instructions(analysis: Analysis) -> Iterator[tuple[StageState, Instructi
 
 def run_steps(analysis: Analysis) -> list[Step]:
     """Every program every reachable RUN starts, heredoc scripts included."""
-    steps = analysis.memo.get("run_steps")
-    if steps is None:
-        steps = analysis.memo["run_steps"] = list(_run_steps(analysis))
-    return steps  # type: ignore[return-value]
+    if analysis.steps is None:
+        analysis.steps = list(_run_steps(analysis))
+    return analysis.steps
 
 
 def _run_steps(analysis: Analysis) -> Iterator[Step]:
@@ -88,7 +87,7 @@ def _run_steps(analysis: Analysis) -> Iterator[Step]:
             for inv in unwrap(inst.args):
                 yield Step(state, inst, inv, inst.line, onbuild)
             continue
-        shell = state.shell_at.get(id(inst), state.shell)
+        shell = state.shell_at.get(inst, state.shell)
         if shell and shell[0].rsplit("/", 1)[-1] not in SHELLS:
             continue  # SHELL ["powershell", ...]: not a POSIX script
         text = inst.args[0] if inst.args else ""

@@ -91,12 +91,12 @@ def _onbuild_assignments(inst: Instruction, stage: str) -> Iterator[Assignment]:
 
 def env_arg(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF301: ENV/ARG with a secret-like name and a literal value, or a known token anywhere."""
-    in_image = {id(s) for s in analysis.target.chain()}
+    in_image = set(analysis.target.chain())
     for state in analysis.reachable:
         for assign in state.assignments:
             if assign.onbuild_of is not None:
                 continue  # reported at the ONBUILD line of the stage that declares it
-            hit = _assignment_hit(assign, state, id(state) in in_image)
+            hit = _assignment_hit(assign, state, state in in_image)
             if hit is not None:
                 yield hit
         for inst in state.stage.instructions:
@@ -133,7 +133,7 @@ def copied_file(analysis: Analysis, params: Params) -> Iterator[Hit]:
         for inst in state.stage.instructions:
             if inst.cmd not in ("copy", "add"):
                 continue
-            expanded = state.expanded.get(id(inst), [])
+            expanded = state.expanded.get(inst, [])
             if not expanded:
                 continue
             dest = expanded[-1].value

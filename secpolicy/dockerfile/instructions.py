@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError, Heredoc, Node, ParseResult, parse
 
@@ -63,8 +64,10 @@ class Flag:
     value: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class Instruction:
+    """Hashable by identity: analyses key what they learn about an instruction by the object."""
+
     node: Node
     flags: list[Flag]
 
@@ -112,8 +115,9 @@ class Instruction:
         a = self.node.args
         return [(a[i], a[i + 1]) for i in range(0, len(a) - 2, 3)]
 
-    @property
+    @cached_property
     def onbuild(self) -> Instruction | None:
+        """The trigger of an ONBUILD (the same object every time)."""
         child = self.node.child
         return Instruction(child, _flags(child)) if child else None
 

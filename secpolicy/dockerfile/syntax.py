@@ -91,9 +91,6 @@ class Node:
 class ParseResult:
     nodes: list[Node]
     escape: str
-    directives: dict[str, str]
-    directive_lines: dict[str, int]
-    warnings: list[str]
     # (line, text) of the comment lines between instructions: the only places a
     # suppression may be written (never a heredoc body or a line inside an instruction)
     comments: list[tuple[int, str]] = field(default_factory=list)
@@ -103,8 +100,7 @@ class _Directives:
     def __init__(self) -> None:
         self.escape = "\\"
         self.done = False
-        self.seen: dict[str, str] = {}
-        self.lines: dict[str, int] = {}
+        self.seen: set[str] = set()
 
     def check(self, line: str, lineno: int) -> None:
         if self.done:
@@ -120,8 +116,7 @@ class _Directives:
             return
         if key in self.seen:
             raise DockerfileSyntaxError(f"only one {key} parser directive can be used", lineno)
-        self.seen[key] = value
-        self.lines[key] = lineno
+        self.seen.add(key)
         if key == "escape":
             if value not in ("`", "\\"):
                 raise DockerfileSyntaxError(f"invalid escape token '{value}' does not match ` or \\", lineno)
@@ -166,7 +161,6 @@ def parse(text: str) -> ParseResult:
     lines = _split_lines(text)
     d = _Directives()
     nodes: list[Node] = []
-    warnings: list[str] = []
     comments: list[tuple[int, str]] = []
     i = 0
     n = len(lines)
@@ -191,7 +185,6 @@ def parse(text: str) -> ParseResult:
         segments = [(0, lineno)]
         parts = [line]
         length = len(line)
-        empty_continuation = False
         while not end and i < n:
             raw = lines[i]
             i += 1
@@ -199,15 +192,12 @@ def parse(text: str) -> ParseResult:
             if _is_comment(raw):
                 continue
             if lstrip(token) == "":
-                empty_continuation = True
-                continue
+                continue  # an empty continuation line (BuildKit only warns)
             part, end = d.trim_continuation(token)
             segments.append((length, i))
             parts.append(part)
             length += len(part)
         line = "".join(parts)
-        if empty_continuation:
-            warnings.append(f"line {start}: empty continuation line")
         try:
             node = _node_from_line(line, d)
         except DockerfileSyntaxError as exc:
@@ -244,7 +234,7 @@ def parse(text: str) -> ParseResult:
         nodes.append(node)
     if not nodes:
         raise DockerfileSyntaxError("file with no instructions", 1)
-    return ParseResult(nodes, d.escape, dict(d.seen), dict(d.lines), warnings, comments)
+    return ParseResult(nodes, d.escape, comments)
 
 
 def _heredoc_from_word(word: str) -> Heredoc | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, check
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
@@ -24,6 +25,9 @@ from secpolicy.resolve.scope import PLATFORM_ARGS, UNKNOWN, Scope, stored
 from secpolicy.resolve.signals import is_signal
 from secpolicy.resolve.sudoers import SudoRule, sudo_rules
 from secpolicy.resolve.user import parse_user
+
+if TYPE_CHECKING:
+    from secpolicy.checks.base import Step
 
 BaseLookup = Callable[[str], EffectiveUser]
 _TOO_COMPLEX = "secpolicy cannot analyse this file: "
@@ -52,7 +56,7 @@ class Assignment:
     onbuild_of: str | None = None  # the stage whose ONBUILD trigger this came from
 
 
-@dataclass
+@dataclass(eq=False)
 class StageState:
     stage: Stage
     parent: StageState | None
@@ -61,9 +65,9 @@ class StageState:
     user_instruction: Instruction | None
     user_onbuild_of: str | None = None  # set when an inherited ONBUILD USER decided the user
     assignments: list[Assignment] = field(default_factory=list)
-    expanded: dict[int, list[Expansion]] = field(default_factory=dict)
+    expanded: dict[Instruction, list[Expansion]] = field(default_factory=dict)
     shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
-    shell_at: dict[int, list[str]] = field(default_factory=dict)
+    shell_at: dict[Instruction, list[str]] = field(default_factory=dict)
     triggers_run: list[Instruction] = field(default_factory=list)  # the parent's ONBUILD triggers
     errors: list[BuildError] = field(default_factory=list)
     sudo_rules: list[SudoRule] = field(default_factory=list)  # NOPASSWD rules this stage writes
@@ -90,12 +94,8 @@ class Analysis:
     states: list[StageState]
     target: StageState
     reachable: list[StageState]
-    # derived views that several checks share (e.g. the programs RUN starts)
-    memo: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def escape(self) -> str:
-        return self.dockerfile.parsed.escape
+    # the programs every reachable RUN starts, worked out once for all checks (checks.base.run_steps)
+    steps: list[Step] | None = None
 
     def build_error(self) -> BuildError | None:
         """The first error BuildKit would stop a build of the target at."""
@@ -350,7 +350,7 @@ def _apply(
                 _fail_on(scope.expand(flag_value, escape), line, state.errors)
         for exp in expanded:
             _fail_on(exp, line, state.errors)
-        state.expanded[id(inst)] = expanded
+        state.expanded[inst] = expanded
         if inst.heredocs and expanded and "sudoers" in expanded[-1].value:
             for doc in inst.heredocs:
                 state.sudo_rules += sudo_rules(doc.content, doc.line, _expander(scope, escape))
@@ -371,7 +371,7 @@ def _apply(
             _fail_on(scope.expand(label_key, escape), line, state.errors)
             _fail_on(scope.expand(label_value, escape), line, state.errors)
     elif cmd == "run":
-        state.shell_at[id(inst)] = state.shell
+        state.shell_at[inst] = state.shell
         for account in accounts_created(inst):
             accounts.add(account)
         scripts = [" ".join(inst.args), *(doc.content for doc in inst.heredocs)]

@@ -110,12 +110,12 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
         frozenset(params.get("switch-to-root", ["su"])),
         frozenset(params.get("drop-tools", ["gosu", "su-exec"])),
     )
-    incomplete: set[int] = set()
+    incomplete: set[Instruction] = set()
     for step in run_steps(analysis):
         inv = step.invocation
         if inv.incomplete:
-            if id(step.instruction) not in incomplete:
-                incomplete.add(id(step.instruction))
+            if step.instruction not in incomplete:
+                incomplete.add(step.instruction)
                 yield Hit(
                     step.line,
                     f"{_where(step)} nests commands deeper than secpolicy analyses: "
@@ -274,9 +274,9 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
     Directories are left out: setgid on a directory only makes new files
     inherit its group, and setuid is ignored there.
     """
-    by_instruction: dict[int, list[Step]] = {}
+    by_instruction: dict[Instruction, list[Step]] = {}
     for step in run_steps(analysis):
-        by_instruction.setdefault(id(step.instruction), []).append(step)
+        by_instruction.setdefault(step.instruction, []).append(step)
     for steps in by_instruction.values():
         made = _directories_made(steps)
         # "find ... -type d | xargs chmod g+s": the pipe feeds chmod directories
