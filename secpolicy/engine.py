@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from secpolicy import sources
@@ -13,10 +13,9 @@ from secpolicy.checks import CHECKS
 from secpolicy.config import Config
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
-from secpolicy.model import EffectiveUser, Finding, Provenance, Severity
+from secpolicy.model import Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
-from secpolicy.resolve.images import builtin_user, parse_ref, unknown_base_user
-from secpolicy.resolve.user import parse_user
+from secpolicy.resolve.images import ImageResolver
 from secpolicy.suppress import scan
 
 PARSE_ERROR = "SP001"
@@ -44,8 +43,7 @@ class Engine:
     def __init__(self, rules: Mapping[str, Rule], options: LintOptions) -> None:
         self.rules = rules
         self.options = options
-        self._image_users: dict[tuple[str, str | None], EffectiveUser] = {}
-        self._resolving: set[tuple[str, str | None]] = set()
+        self.images = ImageResolver(options.config, options.build_args)
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id == PARSE_ERROR:
@@ -53,49 +51,6 @@ class Engine:
         if self.options.select and not any(rule_id.startswith(s) for s in self.options.select):
             return False
         return not any(rule_id.startswith(s) for s in self.options.ignore)
-
-    # -- base images ---------------------------------------------------------
-    def base_user(self, ref_text: str) -> EffectiveUser:
-        ref = parse_ref(ref_text)
-        if ref is None:
-            return unknown_base_user(ref_text, f"base image {ref_text!r} is not a valid image reference")
-        entry = self.options.config.image(ref)
-        if entry is not None:
-            config_path = self.options.config.path
-            shown = sources.display(config_path, Path.cwd()) if config_path else "secpolicy.yaml"
-            where = f"image map {shown}:{entry.line}"
-            if entry.user is not None:
-                return parse_user(entry.user, Provenance(f"base image {ref_text}: {where} sets user {entry.user}"))
-            assert entry.dockerfile is not None
-            return self._user_of_dockerfile(entry.dockerfile, entry.target, ref_text, where)
-        return builtin_user(ref) or unknown_base_user(ref_text)
-
-    def _user_of_dockerfile(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
-        key = (str(path.resolve()), target)
-        if key in self._image_users:
-            return self._image_users[key]
-        if key in self._resolving:
-            return unknown_base_user(ref_text, f"{where}: image map refers back to itself ({path})")
-        self._resolving.add(key)
-        try:
-            df = load(sources.read(path), str(path))
-            analysis = analyze(df, build_args=self.options.build_args, target=target, base_user=self.base_user)
-            user = analysis.target.user
-            source = Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}")
-            result = replace(user, source=source)
-            error = analysis.build_error()
-            if error is not None:
-                result = unknown_base_user(ref_text, f"{where}: {path}:{error.line}: {error.message}")
-        except (sources.SourceError, DockerfileSyntaxError, TargetNotFound, BuildError) as exc:
-            result = unknown_base_user(ref_text, f"{where}: cannot resolve {path}: {exc}")
-        except Exception as exc:  # an image-map Dockerfile is untrusted input too
-            result = unknown_base_user(
-                ref_text, f"{where}: cannot resolve {path}: internal error: {type(exc).__name__}"
-            )
-        finally:
-            self._resolving.discard(key)
-        self._image_users[key] = result
-        return result
 
     # -- linting -------------------------------------------------------------
     def read_and_lint(self, path: Path, display: str, *, keep_analysis: bool = False) -> FileResult:
@@ -115,7 +70,7 @@ class Engine:
             return self._parse_error(display, exc.line, exc.message)
 
     def analyze(self, df: Dockerfile) -> Analysis:
-        return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.base_user)
+        return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.images.user)
 
     def lint_text(self, text: str, display: str, *, keep_analysis: bool = False) -> FileResult:
         """Lint one Dockerfile; the analysis is kept only on request (it is large).

@@ -8,13 +8,18 @@ to be safe.  Every built-in entry names the source it comes from.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secpolicy.model import EffectiveUser, Provenance
 from secpolicy.reference import ImageRef, try_parse
 
-__all__ = ["BUILTIN", "ImageRef", "builtin_user", "parse_ref", "scratch_user", "unknown_base_user"]
+if TYPE_CHECKING:
+    from secpolicy.config import Config
+
+__all__ = ["BUILTIN", "ImageRef", "ImageResolver", "builtin_user", "parse_ref", "scratch_user", "unknown_base_user"]
 
 
 def parse_ref(text: str) -> ImageRef | None:
@@ -147,3 +152,74 @@ def unknown_base_user(ref_text: str, reason: str | None = None) -> EffectiveUser
         source=Provenance(f"base image {ref_text}"),
         reason=why,
     )
+
+
+class ImageResolver:
+    """What user an image starts with: the image map, then the built-in table, else unknown.
+
+    The same resolver serves a Dockerfile's base images, a pod's container
+    images and ``run``.  An image-map entry may point at a Dockerfile of the
+    repository: it is analysed (once; a cycle between entries is reported,
+    not followed) and its target stage's user is the image's user.
+    """
+
+    def __init__(self, config: Config, build_args: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.config = config
+        self.build_args = dict(build_args or {})
+        self.cwd = cwd or Path.cwd()
+        self._built: dict[tuple[str, str | None], EffectiveUser] = {}
+        self._resolving: set[tuple[str, str | None]] = set()
+
+    def user(self, ref_text: str) -> EffectiveUser:
+        ref = parse_ref(ref_text)
+        if ref is None:
+            return unknown_base_user(ref_text, f"base image {ref_text!r} is not a valid image reference")
+        entry = self.config.image(ref)
+        if entry is None:
+            return builtin_user(ref) or unknown_base_user(ref_text)
+        from secpolicy.resolve.user import parse_user
+        from secpolicy.sources import display
+
+        shown = display(self.config.path, self.cwd) if self.config.path else "secpolicy.yaml"
+        where = f"image map {shown}:{entry.line}"
+        if entry.user is not None:
+            return parse_user(entry.user, Provenance(f"base image {ref_text}: {where} sets user {entry.user}"))
+        assert entry.dockerfile is not None
+        return self._built_by(entry.dockerfile, entry.target, ref_text, where)
+
+    def _built_by(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
+        key = (str(path.resolve()), target)
+        if key in self._built:
+            return self._built[key]
+        if key in self._resolving:
+            return unknown_base_user(ref_text, f"{where}: image map refers back to itself ({path})")
+        self._resolving.add(key)
+        try:
+            result = self._analyse(path, target, ref_text, where)
+        except Exception as exc:  # an image-map Dockerfile is untrusted input too
+            result = unknown_base_user(
+                ref_text, f"{where}: cannot resolve {path}: internal error: {type(exc).__name__}"
+            )
+        finally:
+            self._resolving.discard(key)
+        self._built[key] = result
+        return result
+
+    def _analyse(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
+        from secpolicy import sources
+        from secpolicy.dockerfile.instructions import load
+        from secpolicy.dockerfile.syntax import DockerfileSyntaxError
+        from secpolicy.resolve.dockerfile import BuildError, TargetNotFound, analyze
+
+        try:
+            df = load(sources.read(path), str(path))
+            analysis = analyze(df, build_args=self.build_args, target=target, base_user=self.user)
+        except (sources.SourceError, DockerfileSyntaxError, TargetNotFound, BuildError) as exc:
+            return unknown_base_user(ref_text, f"{where}: cannot resolve {path}: {exc}")
+        error = analysis.build_error()
+        if error is not None:
+            return unknown_base_user(ref_text, f"{where}: {path}:{error.line}: {error.message}")
+        user = analysis.target.user
+        return replace(
+            user, source=Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}")
+        )

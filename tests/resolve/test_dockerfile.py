@@ -205,3 +205,24 @@ def test_from_with_a_default_for_an_unset_arg_uses_the_default() -> None:
     user = user_of("ARG REGISTRY\nFROM ${REGISTRY}/app:1\n")
     assert not user.known
     assert "ARG REGISTRY has no value" in (user.reason or "")
+
+
+def test_image_resolver_without_an_engine(tmp_path) -> None:
+    from secpolicy import config
+    from secpolicy.resolve.images import ImageResolver
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text("FROM alpine\nUSER 10001\n")
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "Dockerfile").write_text("FROM acme/loop\n")
+    (tmp_path / "secpolicy.yaml").write_text(
+        "images:\n  acme/base: {dockerfile: base/Dockerfile}\n  acme/loop: {dockerfile: loop/Dockerfile}\n"
+    )
+    resolver = ImageResolver(config.load(tmp_path / "secpolicy.yaml"), cwd=tmp_path)
+    assert resolver.user("acme/base:1").uid == 10001
+    assert resolver.user("acme/base:2") is resolver.user("acme/base:1")  # built once
+    loop = resolver.user("acme/loop")
+    assert not loop.known
+    assert "refers back to itself" in (loop.reason or "")
+    assert resolver.user("gcr.io/distroless/static:nonroot").uid == 65532
+    assert not resolver.user("python:3.12").known
