@@ -104,25 +104,34 @@ class Engine:
         # instructions do not overlap and come in order: the one holding a line is found by bisection
         starts = [n.line for n in parsed.parsed.nodes]
         ends = [n.end_line for n in parsed.parsed.nodes]
+        lines = text.split("\n")
         for rule in self.rules.values():
             check = CHECKS.get(rule.check)
             if rule.target != "dockerfile" or check is None or not self.enabled(rule.id):
                 continue
             for hit in check(analysis, rule.params):
                 index = bisect.bisect_right(starts, hit.line) - 1
-                first = starts[index] if index >= 0 and hit.line <= ends[index] else hit.line
+                inside = index >= 0 and hit.line <= ends[index]
+                first = starts[index] if inside else hit.line
                 suppressed, reason = suppressions.lookup(rule.id, first, hit.key)
+                # a finding at an instruction's first line covers the whole instruction
+                end_line = ends[index] if inside and hit.line == first else hit.line
+                end_column = len(lines[end_line - 1]) + 1 if 0 < end_line <= len(lines) else hit.column
+                at = hit.at
                 result.findings.append(
                     Finding(
                         rule.id,
                         rule.severity,
                         hit.message,
-                        display,
-                        hit.line,
-                        hit.column,
+                        at.path if at else display,
+                        at.line if at else hit.line,
+                        at.column if at else hit.column,
                         hit.stage,
                         suppressed,
                         reason,
+                        at.end_line if at else end_line,
+                        at.end_column if at else max(end_column, hit.column),
+                        ":".join(part for part in (hit.stage, hit.key) if part),
                     )
                 )
         if self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:

@@ -174,6 +174,18 @@ class EffectiveContext:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where something is: a file, a line and column range, and for YAML the field path."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+    field: str | None = None  # e.g. spec.containers[0].image
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: Severity
@@ -184,6 +196,9 @@ class Finding:
     target: str | None = None
     suppressed: bool = False
     suppression: str | None = None
+    end_line: int | None = None  # None: the end of ``line``
+    end_column: int | None = None
+    key: str = ""  # the finding's identity within its file, stable when lines move (baselines, fingerprints)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule, self.message)
@@ -198,6 +213,9 @@ class Finding:
             "column": self.column,
             "target": self.target,
             "suppressed": self.suppressed,
+            "end_line": self.end_line if self.end_line is not None else self.line,
+            "end_column": self.end_column if self.end_column is not None else self.column,
+            "key": self.key,
         }
         if self.suppressed:
             out["suppression"] = {"reason": self.suppression}

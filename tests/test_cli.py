@@ -445,3 +445,21 @@ def test_pathological_files_never_crash(text: str, tmp_path: Path, capsys) -> No
     assert code == 1
     assert ("y/Dockerfile", "DF101") in {(f["path"], f["rule"]) for f in doc["findings"]}
     assert not any("internal error" in f["message"] for f in doc["findings"])
+
+
+def test_json_findings_carry_end_positions_and_keys(tmp_path: Path, capsys) -> None:
+    write(
+        tmp_path / "Dockerfile", "FROM alpine AS build\nENV DB_PASSWORD=hunter2x \\\n    OTHER=1\nRUN sudo id\nUSER 0\n"
+    )
+    _, doc = lint_json([], tmp_path, capsys)
+    got = {f["rule"]: (f["line"], f["column"], f["end_line"], f["end_column"], f["key"]) for f in doc["findings"]}
+    assert got["DF301"] == (2, 1, 3, 12, "stage build:DB_PASSWORD")  # the whole ENV instruction
+    assert got["DF104"] == (4, 1, 4, 12, "stage build:sudo")
+    assert got["DF101"] == (5, 1, 5, 7, "stage build")
+    # the keys do not move with the lines
+    write(
+        tmp_path / "Dockerfile",
+        "# a comment\nFROM alpine AS build\nENV DB_PASSWORD=hunter2x \\\n    OTHER=1\nRUN sudo id\nUSER 0\n",
+    )
+    _, doc = lint_json([], tmp_path, capsys)
+    assert {f["key"] for f in doc["findings"]} == {g[4] for g in got.values()}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from secpolicy.dockerfile.instructions import Instruction
-from secpolicy.model import WINDOWS_USERS
+from secpolicy.model import WINDOWS_USERS, Location
 from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
 
@@ -22,7 +22,8 @@ class Hit:
     message: str
     column: int = 1
     stage: str | None = None
-    key: str | None = None  # what the finding is about within the instruction (an ENV/ARG name)
+    key: str | None = None  # what the finding is about within its stage (an ENV/ARG name, a program, a file)
+    at: Location | None = None  # set when the finding is about another place than the Dockerfile line
 
 
 Params = Mapping[str, Any]

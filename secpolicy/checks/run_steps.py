@@ -125,7 +125,9 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
             continue
         how = tools.gains_root(inv)
         if how is not None:
-            yield Hit(step.line, f"{_where(step)} {tools.run_message(inv, how)}", stage=stage_label(step.state))
+            yield Hit(
+                step.line, f"{_where(step)} {tools.run_message(inv, how)}", stage=stage_label(step.state), key=how
+            )
     target = stage_label(analysis.target)
     for inst, inv, keyword in _start_commands(analysis):
         how = tools.gains_root(inv)
@@ -135,6 +137,7 @@ def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 f"{keyword} starts the container with {how}: the running container becomes root",
                 inst.column,
                 target,
+                f"{keyword} {how}",
             )
 
 
@@ -166,6 +169,7 @@ def setcap(analysis: Analysis, params: Params) -> Iterator[Hit]:
             step.line,
             f"{_where(step)} grants file capabilities {caps} to {where}: any user running it gains them",
             stage=stage_label(step.state),
+            key=f"setcap {where}",
         )
 
 
@@ -305,7 +309,9 @@ def setuid(analysis: Analysis, params: Params) -> Iterator[Hit]:
             how = " ".join((inv.name, *inv.args))
             if len(how) > 120:
                 how = how[:117] + "..."
-            yield Hit(step.line, f"{_where(step)} sets the {_bits_message(bits, how)}", stage=stage_label(step.state))
+            yield Hit(
+                step.line, f"{_where(step)} sets the {_bits_message(bits, how)}", stage=stage_label(step.state), key=how
+            )
     for state in analysis.reachable:
         for inst in state.stage.instructions:
             mode = inst.flag("chmod") if inst.cmd in ("copy", "add") else None

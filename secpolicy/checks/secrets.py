@@ -70,7 +70,9 @@ def _token_hits(inst: Instruction, where: str, stage: str | None) -> Iterator[Hi
         found = secrets.find_token_at(text)
         if found is not None:
             pattern, offset = found
-            yield Hit(line_of(offset), f"{where} contains a secret: {pattern.name}", 1, stage)
+            yield Hit(
+                line_of(offset), f"{where} contains a secret: {pattern.name}", 1, stage, f"{where}: {pattern.name}"
+            )
             return
 
 
@@ -160,4 +162,5 @@ def copied_file(analysis: Analysis, params: Params) -> Iterator[Hit]:
                         f"{what} writes {landing}, a credentials location ({where}): the image ships it",
                         inst.column,
                         stage_label(state),
+                        landing,
                     )
