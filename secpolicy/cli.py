@@ -274,24 +274,21 @@ def lint(
     """
     paths = paths or [Path(".")]
     _check_paths(paths)
+    from secpolicy.report import RenderOptions, Report, renderer
+
     engine = _engine(paths, config_file, build_arg, _one_target(target), select, ignore)
     results, errors = _lint_all(engine, paths, stdin_filename, exclude=exclude or [])
     findings = [f for r in results for f in r.findings]
     if not results and not errors:
         shown = ", ".join(str(p) for p in paths)
         typer.echo(f"secpolicy: note: no Dockerfile found in {shown} (looked for {DOCKERFILE_NAMES})", err=True)
-    if format is Format.json:
-        from secpolicy.report import jsondoc
-
-        text = jsondoc.findings(findings, len(results), errors)
-    else:
-        from secpolicy.report import text as text_report
-
-        text = text_report.findings(
-            findings, len(results), errors, color=_color(output), show_suppressed=show_suppressed
-        )
-    _write(text, output)
-    if errors:
+    # --target: a file without that stage is reported; it is a usage error only when no file has it
+    usage_error = bool(errors) and all(r.error for r in results)
+    ran = [rule for rule in engine.rules.values() if engine.enabled(rule.id)]
+    report = Report(ran, findings, errors, len(results))
+    options = RenderOptions(color=_color(output), show_suppressed=show_suppressed)
+    _write(renderer(format.value)(report, options), output)
+    if usage_error:
         raise typer.Exit(2)
     if fail_on is not FailOn.never:
         from secpolicy.model import Severity

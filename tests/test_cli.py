@@ -463,3 +463,23 @@ def test_json_findings_carry_end_positions_and_keys(tmp_path: Path, capsys) -> N
     )
     _, doc = lint_json([], tmp_path, capsys)
     assert {f["key"] for f in doc["findings"]} == {g[4] for g in got.values()}
+
+
+def test_target_applies_to_the_files_that_have_the_stage(tmp_path: Path, capsys) -> None:
+    write(tmp_path / "a" / "Dockerfile", "FROM alpine AS build\nUSER 0\nFROM alpine\nUSER 1\n")
+    write(tmp_path / "b" / "Dockerfile", "FROM alpine\nUSER 1\n")
+    code, doc = lint_json(["--target", "build"], tmp_path, capsys)
+    assert code == 1  # a/Dockerfile's build stage runs as root; b has no such stage
+    assert [(f["path"], f["rule"]) for f in doc["findings"]] == [("a/Dockerfile", "DF101")]
+    assert [e["message"] for e in doc["errors"]] == ["b/Dockerfile: target stage 'build' not found (stages: 0)"]
+    code, doc = lint_json(["--target", "nope"], tmp_path, capsys)
+    assert code == 2  # no file has it
+
+
+def test_every_format_has_a_renderer() -> None:
+    from secpolicy.cli import Format
+    from secpolicy.report import RENDERERS, RenderOptions, Report, renderer
+
+    assert set(RENDERERS) == {f.value for f in Format}
+    for name in RENDERERS:
+        assert "0" in renderer(name)(Report([], [], [], 0), RenderOptions())

@@ -6,20 +6,17 @@ import json
 from collections.abc import Sequence
 
 from secpolicy import __version__
-from secpolicy.model import EffectiveContext, Finding
+from secpolicy.model import EffectiveContext
+from secpolicy.report import RenderOptions, Report
 
 
-def findings(items: Sequence[Finding], files: int, errors: Sequence[str]) -> str:
+def render(report: Report, options: RenderOptions) -> str:
     doc = {
         "tool": "secpolicy",
         "version": __version__,
-        "findings": [f.to_json() for f in items],
-        "errors": [{"message": e} for e in errors],
-        "summary": {
-            "files": files,
-            "findings": sum(1 for f in items if not f.suppressed),
-            "suppressed": sum(1 for f in items if f.suppressed),
-        },
+        "findings": [f.to_json() for f in report.findings],
+        "errors": [{"message": e} for e in report.errors],
+        "summary": report.summary,
     }
     return json.dumps(doc, indent=2) + "\n"
 

@@ -7,12 +7,19 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from secpolicy.model import EffectiveContext, Finding, Severity
+from secpolicy.report import RenderOptions, Report
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
 
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return findings(
+        report.findings, report.files, report.errors, color=options.color, show_suppressed=options.show_suppressed
+    )
 
 
 def findings(
