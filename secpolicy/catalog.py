@@ -7,17 +7,21 @@ check and its parameters.  The catalog ships inside the wheel as
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secpolicy.model import Severity
+from secpolicy.targets import Kind
 
 _ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-TARGETS = frozenset({"dockerfile", "context", "container", "any"})
+# "any" is for the findings the engine itself reports (SP001, SP002)
+TARGETS = frozenset({*(k.value for k in Kind), "any"})
 PROFILES = frozenset({"default", "pss-baseline", "pss-restricted"})
 DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to suppress")
 _REQUIRED = ("id", "slug", "title", "target", "severity", "security-severity", "profiles", "check", "docs")
@@ -39,9 +43,10 @@ class Rule:
     profiles: tuple[str, ...]
     check: str
     docs: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)  # as written in the rule file
     aliases: tuple[str, ...] = ()
     source: Path | None = None
+    settings: Any = None  # ``params`` validated into the check's params dataclass, defaults filled in
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -65,7 +70,48 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
-def load_rule(path: Path, known_checks: Iterable[str]) -> Rule:
+def _typed_params(params_type: type, raw: Mapping[str, Any], fail: Any) -> Any:
+    """``raw`` (YAML keys, kebab-case) into ``params_type``: unknown keys, wrong types and missing values are errors."""
+    hints = typing.get_type_hints(params_type)
+    fields = {f.name: f for f in dataclasses.fields(params_type)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key).replace("-", "_")
+        if name not in fields:
+            known = ", ".join(sorted(n.replace("_", "-") for n in fields)) or "none"
+            raise fail(f"params.{key}", f"unknown parameter (this check takes: {known})")
+        values[name] = _coerce(hints[name], value, lambda why, k=key: fail(f"params.{k}", why))
+    for name, spec in fields.items():
+        missing = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+        if missing and name not in values:
+            raise fail(f"params.{name.replace('_', '-')}", "is required")
+    return params_type(**values)
+
+
+def _coerce(hint: Any, value: Any, fail: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item, _) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise fail(f"must be a list of {item.__name__}")
+        return tuple(_coerce(item, v, fail) for v in value)
+    if hint is bool or hint is str:
+        if not isinstance(value, hint):
+            raise fail(f"must be a {hint.__name__}, not {type(value).__name__}")
+        return value
+    if hint in (int, float):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (hint is int and not isinstance(value, int))
+        ):
+            raise fail(f"must be a number ({hint.__name__})")
+        return hint(value)
+    raise fail(f"unsupported parameter type {hint!r}")
+
+
+def load_rule(path: Path, known_checks: Mapping[str, Any]) -> Rule:
+    """``known_checks``: check name -> CheckDef (None for the engine's own SP001/SP002)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -104,11 +150,20 @@ def load_rule(path: Path, known_checks: Iterable[str]) -> Rule:
     profiles = data["profiles"]
     if not isinstance(profiles, list) or not set(profiles) <= PROFILES:
         raise fail("profiles", f"must be a list drawn from {sorted(PROFILES)}")
-    if data["check"] not in set(known_checks):
+    if data["check"] not in known_checks:
         raise fail("check", f"unknown check {data['check']!r}")
     params = data.get("params") or {}
     if not isinstance(params, dict):
         raise fail("params", "must be a mapping")
+    check_def = known_checks.get(data["check"])
+    settings = None
+    if check_def is not None:
+        kinds = sorted(k.value for k in check_def.kinds)
+        if data["target"] not in kinds:
+            raise fail("target", f"{data['target']!r} is not a kind check {data['check']} judges ({', '.join(kinds)})")
+        settings = _typed_params(check_def.params, params, fail)
+    elif params:
+        raise fail("params", f"{data['check']} takes no parameters")
     aliases = data.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) and ":" in a for a in aliases):
         raise fail("aliases", "must be a list of 'tool:ID' strings")
@@ -128,6 +183,7 @@ def load_rule(path: Path, known_checks: Iterable[str]) -> Rule:
         params=params,
         aliases=tuple(aliases),
         source=path,
+        settings=settings,
     )
 
 
@@ -135,7 +191,7 @@ def load(directory: Path | None = None) -> dict[str, Rule]:
     from secpolicy.checks import CHECKS, ENGINE_CHECKS
 
     directory = directory or builtin_dir()
-    known = set(CHECKS) | ENGINE_CHECKS
+    known: dict[str, Any] = {**dict.fromkeys(ENGINE_CHECKS), **CHECKS}
     rules: dict[str, Rule] = {}
     slugs: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from secpolicy import sources
 from secpolicy.catalog import Rule
-from secpolicy.checks import CHECKS
+from secpolicy.checks import CHECKS, CheckDef
 from secpolicy.config import Config
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
@@ -17,6 +17,7 @@ from secpolicy.model import Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
 from secpolicy.resolve.images import ImageResolver
 from secpolicy.suppress import scan
+from secpolicy.targets import Kind
 
 PARSE_ERROR = "SP001"
 BAD_SUPPRESSION = "SP002"
@@ -44,6 +45,12 @@ class Engine:
         self.rules = rules
         self.options = options
         self.images = ImageResolver(options.config, options.build_args)
+        # the enabled rules with a check, per target kind, indexed once
+        self.by_kind: dict[Kind, list[tuple[Rule, CheckDef]]] = {kind: [] for kind in Kind}
+        for rule in rules.values():
+            check = CHECKS.get(rule.check)
+            if check is not None and self.enabled(rule.id):
+                self.by_kind[Kind(rule.target)].append((rule, check))
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id == PARSE_ERROR:
@@ -105,11 +112,8 @@ class Engine:
         starts = [n.line for n in parsed.parsed.nodes]
         ends = [n.end_line for n in parsed.parsed.nodes]
         lines = text.split("\n")
-        for rule in self.rules.values():
-            check = CHECKS.get(rule.check)
-            if rule.target != "dockerfile" or check is None or not self.enabled(rule.id):
-                continue
-            for hit in check(analysis, rule.params):
+        for rule, check in self.by_kind[Kind.DOCKERFILE]:
+            for hit in check.run(analysis, rule.settings):
                 index = bisect.bisect_right(starts, hit.line) - 1
                 inside = index >= 0 and hit.line <= ends[index]
                 first = starts[index] if inside else hit.line

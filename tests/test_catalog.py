@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT
 
 from secpolicy import catalog, docs
@@ -80,3 +82,54 @@ def test_unknown_check_is_rejected(tmp_path) -> None:
     (tmp_path / "DF900.yaml").write_text(text)
     with pytest.raises(catalog.CatalogError, match="unknown check"):
         catalog.load(tmp_path)
+
+
+def _rule_file(tmp_path: Path, **changes: object) -> Path:
+    data = yaml.safe_load((ROOT / "rules" / "DF104.yaml").read_text())
+    data.update(changes)
+    path = tmp_path / "DF104.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"params": {"tool": ["sudo"]}},
+            "params.tool: unknown parameter (this check takes: drop-tools, switch-to-root, tools)",
+        ),
+        ({"params": {"tools": "sudo"}}, "params.tools: must be a list of str"),
+        ({"params": {"tools": [1]}}, "params.tools: must be a str, not int"),
+        ({"target": "container"}, "target: 'container' is not a kind check run.privilege_tool judges (dockerfile)"),
+        ({"check": "user.root", "params": {"x": 1}}, "params.x: unknown parameter (this check takes: none)"),
+    ],
+)
+def test_rule_params_are_typed_and_kinds_checked(tmp_path: Path, changes: dict, message: str) -> None:
+    from secpolicy.catalog import CatalogError, load_rule
+    from secpolicy.checks import CHECKS
+
+    with pytest.raises(CatalogError) as info:
+        load_rule(_rule_file(tmp_path, **changes), CHECKS)
+    assert str(info.value) == f"{tmp_path / 'DF104.yaml'}: {message}"
+
+
+def test_params_defaults_live_in_the_params_class(tmp_path: Path) -> None:
+    from secpolicy.catalog import load_rule
+    from secpolicy.checks import CHECKS
+
+    rule = load_rule(_rule_file(tmp_path, params={"tools": ["sudo"]}), CHECKS)
+    assert rule.settings.tools == ("sudo",)
+    assert rule.settings.drop_tools == ("gosu", "su-exec")
+
+
+def test_rule_ids_allow_digits_in_the_prefix(tmp_path: Path) -> None:
+    from secpolicy.catalog import load_rule
+    from secpolicy.checks import CHECKS
+
+    data = yaml.safe_load((ROOT / "rules" / "DF101.yaml").read_text())
+    data["id"] = "K8S201"
+    data["slug"] = "k8s-root"
+    path = tmp_path / "K8S201.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_rule(path, CHECKS).id == "K8S201"

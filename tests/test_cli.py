@@ -409,6 +409,7 @@ def test_build_arg_key_unset_in_environment_is_dropped(tmp_path: Path) -> None:
 def test_a_crashing_file_does_not_lose_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     write(tmp_path / "bad" / "Dockerfile", "FROM alpine\nUSER 0\n")
     write(tmp_path / "good" / "Dockerfile", "FROM alpine\nUSER root\n")
+    from secpolicy import checks
     from secpolicy.checks import user
 
     original = user.root
@@ -418,7 +419,8 @@ def test_a_crashing_file_does_not_lose_the_others(tmp_path: Path, monkeypatch: p
             raise RuntimeError("boom")
         yield from original(analysis, params)
 
-    monkeypatch.setitem(__import__("secpolicy.checks", fromlist=["CHECKS"]).CHECKS, "user.root", explode)
+    before = checks.CHECKS["user.root"]
+    monkeypatch.setitem(checks.CHECKS, "user.root", checks.CheckDef(explode, before.kinds, before.params))
     code, doc = lint_json([], tmp_path, capsys)
     assert code == 1
     got = sorted((f["path"], f["rule"]) for f in doc["findings"])

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from secpolicy.checks import run_steps, secrets, user
-from secpolicy.checks.base import Check, Hit, Params
+from secpolicy.checks.base import Check, CheckDef, Hit, NoParams, Params
+from secpolicy.targets import Kind
 
-CHECKS: dict[str, Check] = {
-    "run.insecure_build": run_steps.insecure_build,
-    "run.privilege_tool": run_steps.privilege_tool,
-    "run.setcap": run_steps.setcap,
-    "run.setuid": run_steps.setuid,
-    "secrets.copied_file": secrets.copied_file,
-    "secrets.env_arg": secrets.env_arg,
-    "user.named": user.named,
-    "user.passwordless_sudo": user.passwordless_sudo,
-    "user.root": user.root,
-    "user.root_group": user.root_group,
+_STAGE = frozenset({Kind.DOCKERFILE})
+
+CHECKS: dict[str, CheckDef] = {
+    "run.insecure_build": CheckDef(run_steps.insecure_build, _STAGE),
+    "run.privilege_tool": CheckDef(run_steps.privilege_tool, _STAGE, run_steps.PrivilegeToolParams),
+    "run.setcap": CheckDef(run_steps.setcap, _STAGE),
+    "run.setuid": CheckDef(run_steps.setuid, _STAGE),
+    "secrets.copied_file": CheckDef(secrets.copied_file, _STAGE),
+    "secrets.env_arg": CheckDef(secrets.env_arg, _STAGE),
+    "user.named": CheckDef(user.named, _STAGE),
+    "user.passwordless_sudo": CheckDef(user.passwordless_sudo, _STAGE),
+    "user.root": CheckDef(user.root, _STAGE),
+    "user.root_group": CheckDef(user.root_group, _STAGE),
 }
 
 # Findings the engine itself reports (they have rule files but no check function).
 ENGINE_CHECKS = frozenset({"engine.parse_error", "engine.invalid_suppression"})
 
-__all__ = ["CHECKS", "ENGINE_CHECKS", "Check", "Hit", "Params"]
+__all__ = ["CHECKS", "ENGINE_CHECKS", "Check", "CheckDef", "Hit", "NoParams", "Params"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from secpolicy.dockerfile.instructions import Instruction
 from secpolicy.model import WINDOWS_USERS, Location
 from secpolicy.resolve.dockerfile import Analysis, StageState
 from secpolicy.shell.invocations import SHELLS, Invocation, invocations, unwrap
+from secpolicy.targets import Kind
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,22 @@ class Hit:
     at: Location | None = None  # set when the finding is about another place than the Dockerfile line
 
 
-Params = Mapping[str, Any]
-Check = Callable[[Analysis, Params], Iterator[Hit]]
+Params = Any  # a check's own params dataclass
+Check = Callable[[Analysis, Any], Iterator[Hit]]
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """For checks that take no parameters."""
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    """A check: what it runs, which target kinds it judges, and its typed parameters (defaults live there)."""
+
+    run: Check
+    kinds: frozenset[Kind]
+    params: type = NoParams
 
 
 def stage_label(state: StageState) -> str:

@@ -103,13 +103,16 @@ class _Tools:
         return f"uses {how}: that gains root instead of dropping it"
 
 
-def privilege_tool(analysis: Analysis, params: Params) -> Iterator[Hit]:
+@dataclass(frozen=True)
+class PrivilegeToolParams:
+    tools: tuple[str, ...] = ("sudo", "doas")  # gain root unless -u names another user
+    switch_to_root: tuple[str, ...] = ("su",)  # root unless a user is named
+    drop_tools: tuple[str, ...] = ("gosu", "su-exec")  # fine unless they switch to root
+
+
+def privilege_tool(analysis: Analysis, params: PrivilegeToolParams) -> Iterator[Hit]:
     """DF104: sudo/doas/su, or gosu/su-exec *to root*, in a RUN step or in what the container starts."""
-    tools = _Tools(
-        frozenset(params.get("tools", ["sudo", "doas"])),
-        frozenset(params.get("switch-to-root", ["su"])),
-        frozenset(params.get("drop-tools", ["gosu", "su-exec"])),
-    )
+    tools = _Tools(frozenset(params.tools), frozenset(params.switch_to_root), frozenset(params.drop_tools))
     incomplete: set[Instruction] = set()
     for step in run_steps(analysis):
         inv = step.invocation
