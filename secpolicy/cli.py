@@ -325,8 +325,12 @@ def resolve(
             for f in result.findings:
                 typer.echo(f"{f.path}:{f.line}: {f.message}", err=True)
             continue
-        states = result.analysis.states if all_stages else [result.analysis.target]
-        contexts += [stage_context(result.path, s) for s in states]
+        analysis = result.analysis
+        # the target's context is the very object the rules judged
+        contexts += [
+            analysis.context if s is analysis.target else stage_context(result.path, s)
+            for s in (analysis.states if all_stages else [analysis.target])
+        ]
     for error in errors:
         typer.echo(f"secpolicy: error: {error}", err=True)
     if format is Format.json:

@@ -27,11 +27,20 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a value came from: a file and line, or a description."""
+    """Where a value came from: a file, line (and column, and for YAML the field path), or a description
+    such as "runtime default"."""
 
     detail: str
     path: str | None = None
     line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    @property
+    def location(self) -> Location | None:
+        if self.path is None:
+            return None
+        return Location(self.path, self.line or 1, self.column or 1, field=self.field)
 
     def __str__(self) -> str:
         if self.path is not None and self.line is not None:
@@ -90,43 +99,15 @@ class EffectiveUser:
         }
 
 
-# Docker/containerd's default capability set, without the CAP_ prefix.
-DOCKER_DEFAULT_CAPS: tuple[str, ...] = (
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "NET_RAW",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-)
-
-
 @dataclass(frozen=True)
 class Capabilities:
-    """Capability sets after exec; ``None`` where the user is unknown."""
+    """Capability sets after exec; ``None`` where the user is unknown (``resolve/capabilities.py`` computes them)."""
 
     bounding: tuple[str, ...]
     effective: tuple[str, ...] | None
     permitted: tuple[str, ...] | None
     inheritable: tuple[str, ...]
     ambient: tuple[str, ...]
-
-    @classmethod
-    def for_user(cls, bounding: tuple[str, ...], user: EffectiveUser) -> Capabilities:
-        """Without no-new-privs, uid 0 gets the bounding set; others get none."""
-        if not user.known or (user.uid is None and not is_root_name(user.name)):
-            held: tuple[str, ...] | None = None
-        else:
-            held = bounding if user.is_root else ()
-        return cls(tuple(sorted(bounding)), held, held, (), ())
 
     def to_json(self) -> dict[str, object]:
         def seq(v: tuple[str, ...] | None) -> list[str] | None:

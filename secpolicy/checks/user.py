@@ -18,7 +18,7 @@ def _where(analysis: Analysis) -> tuple[int, int]:
 def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF101: the target runs as uid 0, or its user cannot be resolved."""
     target = analysis.target
-    user = target.user
+    user = analysis.context.user
     line, column = _where(analysis)
     stage = stage_label(target)
     deciding = target.user_instruction
@@ -41,7 +41,7 @@ def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
 def named(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF102: the deciding USER names a user instead of giving a numeric uid."""
     target = analysis.target
-    user = target.user
+    user = analysis.context.user
     if target.user_instruction is None or not user.known or user.is_root or user.name is None:
         return
     if is_windows(analysis):
@@ -59,7 +59,7 @@ def named(analysis: Analysis, params: Params) -> Iterator[Hit]:
 def root_group(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF103: the deciding USER sets the primary group to 0 explicitly."""
     target = analysis.target
-    user = target.user
+    user = analysis.context.user
     if target.user_instruction is None or not user.known or user.is_root or not user.explicit_root_group:
         return
     if is_windows(analysis):
@@ -76,7 +76,7 @@ def root_group(analysis: Analysis, params: Params) -> Iterator[Hit]:
 def passwordless_sudo(analysis: Analysis, params: Params) -> Iterator[Hit]:
     """DF105: the target's non-root USER may run anything as root with no password (NOPASSWD sudo)."""
     target = analysis.target
-    user = target.user
+    user = analysis.context.user
     if not user.known or user.is_root:
         return
     # the user's names: its own, and those of accounts made with its uid

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, check
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
-from secpolicy.model import EffectiveUser, Provenance
+from secpolicy.model import EffectiveContext, EffectiveUser, Provenance
 from secpolicy.reference import InvalidReference, parse, try_parse
 from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
@@ -94,6 +94,8 @@ class Analysis:
     states: list[StageState]
     target: StageState
     reachable: list[StageState]
+    # the target's effective context under a default runtime: what user rules judge and resolve prints
+    context: EffectiveContext
     # the programs every reachable RUN starts, worked out once for all checks (checks.base.run_steps)
     steps: list[Step] | None = None
 
@@ -166,7 +168,9 @@ def analyze(
         for error in state.errors:
             if error.message.startswith(_TOO_COMPLEX):
                 raise error  # a limit of this analysis: the file is not analysed, whatever the target
-    return Analysis(df, states, chosen, _reachable(chosen, states, states_by_name))
+    from secpolicy.resolve.effective import stage_context
+
+    return Analysis(df, states, chosen, _reachable(chosen, states, states_by_name), stage_context(df.path, chosen))
 
 
 def _evaluate_all(

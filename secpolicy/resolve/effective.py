@@ -1,37 +1,91 @@
-"""A Dockerfile stage's effective security context under a default runtime.
+"""The one brain: a declared security spec plus the image's user, under a runtime's defaults.
 
-The image fixes the user; everything else (capabilities, privileged,
-no-new-privs, seccomp) is decided at run time, so a stage gets Docker's
-defaults, each marked "runtime default".
+A Dockerfile stage declares nothing at run time (an empty spec) and fixes the
+user with its USER; a container will add the pod's and its own
+securityContext; ``run`` will add its command-line flags.  Rules judge the
+``EffectiveContext`` built here, and ``secpolicy resolve`` prints the same
+object.  Every value says where it came from, or "runtime default".
 """
 
 from __future__ import annotations
 
-from secpolicy.model import DOCKER_DEFAULT_CAPS, Capabilities, EffectiveContext, Provenance
-from secpolicy.resolve.dockerfile import StageState
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-RUNTIME_DEFAULT = Provenance("runtime default (Docker/containerd)")
+from secpolicy.model import EffectiveContext, EffectiveUser, Provenance
+from secpolicy.resolve import capabilities
+
+if TYPE_CHECKING:
+    from secpolicy.resolve.dockerfile import StageState
+
+T = TypeVar("T")
 
 
-def stage_context(path: str, state: StageState) -> EffectiveContext:
-    user = state.user
+@dataclass(frozen=True)
+class Resolved(Generic[T]):
+    value: T
+    source: Provenance
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    """What a spec declares for one container (None: not declared, the runtime decides)."""
+
+    user: Resolved[str] | None = None  # runAsUser[:runAsGroup], --user
+    cap_add: Resolved[tuple[str, ...]] | None = None
+    cap_drop: Resolved[tuple[str, ...]] | None = None
+    privileged: Resolved[bool] | None = None
+    no_new_privs: Resolved[bool] | None = None
+    run_as_non_root: Resolved[bool] | None = None
+    read_only_rootfs: Resolved[bool] | None = None
+    seccomp: Resolved[str] | None = None
+
+
+def runtime_default(runtime: str) -> Provenance:
+    return Provenance(f"runtime default ({capabilities.RUNTIME_NAMES[runtime]})")
+
+
+def effective(
+    kind: str, path: str, target: str, spec: SecuritySpec, image_user: EffectiveUser, runtime: str = "docker"
+) -> EffectiveContext:
+    from secpolicy.resolve.user import parse_user
+
+    default = runtime_default(runtime)
+
+    def pick(value: Resolved[T] | None, fallback: T) -> tuple[T, Provenance]:
+        return (value.value, value.source) if value is not None else (fallback, default)
+
+    user = parse_user(spec.user.value, spec.user.source) if spec.user is not None else image_user
+    privileged, privileged_from = pick(spec.privileged, False)
+    add, add_from = pick(spec.cap_add, ())
+    drop, drop_from = pick(spec.cap_drop, ())
+    no_new_privs, nnp_from = pick(spec.no_new_privs, False)
+    read_only, ro_from = pick(spec.read_only_rootfs, False)
+    seccomp, seccomp_from = pick(spec.seccomp, "Unconfined" if privileged else "RuntimeDefault")
+    bounding = capabilities.bounding_set(capabilities.RUNTIME_DEFAULTS[runtime], add, drop, privileged=privileged)
+    caps_from = privileged_from if privileged else (add_from if spec.cap_add else drop_from)
     return EffectiveContext(
-        kind="dockerfile-stage",
+        kind=kind,
         path=path,
-        target=f"stage {state.label}",
+        target=target,
         user=user,
-        capabilities=Capabilities.for_user(DOCKER_DEFAULT_CAPS, user),
-        privileged=False,
-        no_new_privs=False,
-        run_as_non_root=None,
-        read_only_rootfs=False,
-        seccomp="RuntimeDefault",
+        capabilities=capabilities.held(bounding, user),
+        privileged=privileged,
+        no_new_privs=no_new_privs,
+        run_as_non_root=spec.run_as_non_root.value if spec.run_as_non_root else None,
+        read_only_rootfs=read_only,
+        seccomp=seccomp,
         provenance={
             "user": user.source,
-            "capabilities": RUNTIME_DEFAULT,
-            "privileged": RUNTIME_DEFAULT,
-            "no_new_privs": RUNTIME_DEFAULT,
-            "read_only_rootfs": RUNTIME_DEFAULT,
-            "seccomp": RUNTIME_DEFAULT,
+            "capabilities": caps_from,
+            "privileged": privileged_from,
+            "no_new_privs": nnp_from,
+            "read_only_rootfs": ro_from,
+            "seccomp": seccomp_from,
         },
     )
+
+
+def stage_context(path: str, state: StageState, runtime: str = "docker") -> EffectiveContext:
+    """A Dockerfile stage run with no run-time settings: its USER decides the user, the runtime the rest."""
+    return effective("dockerfile-stage", path, f"stage {state.label}", SecuritySpec(), state.user, runtime)
