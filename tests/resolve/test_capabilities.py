@@ -28,7 +28,8 @@ users = st.one_of(
 def test_effective_within_permitted_within_bounding(runtime, add, drop, privileged, user, ambient) -> None:
     bounding = bounding_set(RUNTIME_DEFAULTS[runtime], add, drop, privileged=privileged)
     caps = held(bounding, user, ambient)
-    assert caps.effective is not None and caps.permitted is not None
+    assert caps.effective is not None
+    assert caps.permitted is not None
     assert set(caps.effective) <= set(caps.permitted) <= set(caps.bounding)
     assert set(caps.ambient) <= set(caps.bounding)
     assert caps.inheritable == ()
