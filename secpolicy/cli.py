@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from secpolicy.api import Settings
     from secpolicy.catalog import Rule
-    from secpolicy.engine import Engine, FileResult
 
 app = typer.Typer(
     name="secpolicy",
@@ -104,83 +104,29 @@ def _color(output: Path | None) -> bool:
     return (output is None or str(output) == "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _engine(
-    paths: list[Path],
-    config_file: Path | None,
-    build_arg: list[str] | None,
-    target: str | None,
-    select: list[str] | None = None,
-    ignore: list[str] | None = None,
-) -> Engine:
-    from secpolicy import catalog, config
-    from secpolicy.engine import Engine, LintOptions
-
-    try:
-        rules = catalog.load()
-    except catalog.CatalogError as exc:
-        _usage_error(f"rule catalog: {exc}")
-    known = set(rules)
-    for rid in _split_ids(select) + _split_ids(ignore):
-        if not any(r.startswith(rid) for r in known):
-            _usage_error(f"unknown rule or prefix {rid!r} (see 'secpolicy rules')")
-    cfg_path = config_file
-    if cfg_path is None:
-        start = next((p for p in paths if str(p) != "-"), Path.cwd())
-        cfg_path = config.discover(start)
-    try:
-        cfg = config.load(cfg_path) if cfg_path else config.Config()
-    except config.ConfigError as exc:
-        _usage_error(str(exc))
-    options = LintOptions(_build_args(build_arg), target, _split_ids(select), _split_ids(ignore), cfg)
-    return Engine(rules, options)
-
-
 DOCKERFILE_NAMES = "Dockerfile, Containerfile, Dockerfile.*, Containerfile.*, *.Dockerfile, *.dockerfile"
 
 
-def _lint_all(
-    engine: Engine,
-    paths: list[Path],
-    stdin_filename: str,
-    *,
-    keep_analysis: bool = False,
+def _settings(
+    config_file: Path | None,
+    build_arg: list[str] | None,
+    target: list[str] | None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
     exclude: list[str] | None = None,
-) -> tuple[list[FileResult], list[str]]:
-    from secpolicy import parallel, sources
-    from secpolicy.discover import discover
+    stdin_filename: str = "<stdin>",
+) -> Settings:
+    from secpolicy.api import Settings
 
-    # results in the order of the paths and of the walk; files are linted last, maybe in parallel
-    results: list[FileResult | None] = []
-    jobs: list[tuple[Path, str]] = []
-    slots: list[int] = []
-    errors: list[str] = []
-    base = Path.cwd()
-    for path in paths:
-        if str(path) == "-":
-            try:
-                text = sources.decode(sys.stdin.buffer.read(sources.MAX_BYTES + 1))
-            except sources.SourceError as exc:
-                results.append(engine.unreadable(stdin_filename, exc))
-                continue
-            results.append(engine.lint_text(text, stdin_filename, keep_analysis=keep_analysis))
-            continue
-        for found in discover([path], exclude or []):
-            display = sources.display(found.path, base)
-            if found.problem:
-                results.append(engine.unreadable(display, sources.SourceError(found.problem)))
-            elif keep_analysis:
-                results.append(engine.read_and_lint(found.path, display, keep_analysis=True))
-            else:
-                slots.append(len(results))
-                results.append(None)
-                jobs.append((found.path, display))
-    for slot, result in zip(slots, parallel.lint_files(engine, jobs), strict=True):
-        results[slot] = result
-    done = [r for r in results if r is not None]
-    for result in done:
-        if result.error:
-            errors.append(result.error)
-    return done, errors
+    return Settings(
+        build_args=_build_args(build_arg),
+        target=_one_target(target),
+        select=_split_ids(select),
+        ignore=_split_ids(ignore),
+        config=config_file,
+        exclude=exclude or [],
+        stdin_filename=stdin_filename,
+    )
 
 
 def _check_paths(paths: list[Path]) -> None:
@@ -274,18 +220,20 @@ def lint(
     """
     paths = paths or [Path(".")]
     _check_paths(paths)
-    from secpolicy.report import RenderOptions, Report, renderer
+    from secpolicy import api
+    from secpolicy.report import RenderOptions, renderer
 
-    engine = _engine(paths, config_file, build_arg, _one_target(target), select, ignore)
-    results, errors = _lint_all(engine, paths, stdin_filename, exclude=exclude or [])
-    findings = [f for r in results for f in r.findings]
-    if not results and not errors:
+    settings = _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename)
+    try:
+        report = api.lint(paths, settings, stdin=sys.stdin.buffer if any(str(p) == "-" for p in paths) else None)
+    except api.UsageError as exc:
+        _usage_error(str(exc))
+    findings = report.findings
+    if not report.files and not report.errors:
         shown = ", ".join(str(p) for p in paths)
         typer.echo(f"secpolicy: note: no Dockerfile found in {shown} (looked for {DOCKERFILE_NAMES})", err=True)
     # --target: a file without that stage is reported; it is a usage error only when no file has it
-    usage_error = bool(errors) and all(r.error for r in results)
-    ran = [rule for rule in engine.rules.values() if engine.enabled(rule.id)]
-    report = Report(ran, findings, errors, len(results))
+    usage_error = bool(report.errors) and len(report.errors) == report.files
     options = RenderOptions(color=_color(output), show_suppressed=show_suppressed)
     _write(renderer(format.value)(report, options), output)
     if usage_error:
@@ -310,27 +258,24 @@ def resolve(
     stdin_filename: StdinNameOpt = "<stdin>",
 ) -> None:
     """Print the effective user, capabilities and privileges per target, with the line that decided each."""
-    from secpolicy.resolve.effective import stage_context
+    from secpolicy import api
 
     paths = paths or [Path(".")]
     _check_paths(paths)
-    # resolve needs only the analysis: every rule but SP001 stays off
-    engine = _engine(paths, config_file, build_arg, _one_target(target), select=["SP001"])
-    results, errors = _lint_all(engine, paths, stdin_filename, keep_analysis=True, exclude=exclude or [])
-    contexts = []
-    failed = False
-    for result in results:
-        if result.analysis is None:
-            failed = failed or not result.error
-            for f in result.findings:
-                typer.echo(f"{f.path}:{f.line}: {f.message}", err=True)
-            continue
-        analysis = result.analysis
-        # the target's context is the very object the rules judged
-        contexts += [
-            analysis.context if s is analysis.target else stage_context(result.path, s)
-            for s in (analysis.states if all_stages else [analysis.target])
-        ]
+    settings = _settings(config_file, build_arg, target, exclude=exclude, stdin_filename=stdin_filename)
+    try:
+        found = api.resolve(
+            paths,
+            settings,
+            stdin=sys.stdin.buffer if any(str(p) == "-" for p in paths) else None,
+            all_stages=all_stages,
+        )
+    except api.UsageError as exc:
+        _usage_error(str(exc))
+    contexts, errors, failed = found.contexts, found.errors, bool(found.failures)
+    for failure in found.failures:
+        for f in failure.findings:
+            typer.echo(f"{f.path}:{f.line}: {f.message}", err=True)
     for error in errors:
         typer.echo(f"secpolicy: error: {error}", err=True)
     if format is Format.json:

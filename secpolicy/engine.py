@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +67,10 @@ class Engine:
             return self.unreadable(display, exc)
         return self.lint_text(text, display, keep_analysis=keep_analysis)
 
+    def resolve_text(self, text: str, display: str) -> FileResult:
+        """Parse and resolve one Dockerfile, running no rule: the analysis, or why there is none (SP001)."""
+        return self._guarded(lambda: self._analyse(text, display)[0], display)
+
     def unreadable(self, display: str, exc: sources.SourceError) -> FileResult:
         return FileResult(display, [self._parse_error(display, exc.line, exc.reason)])
 
@@ -85,28 +89,37 @@ class Engine:
         Whatever goes wrong inside becomes SP001 for this file alone: the
         findings of every other file are still reported.
         """
+        return self._guarded(lambda: self._lint_text(text, display, keep_analysis=keep_analysis), display)
+
+    def _guarded(self, work: Callable[[], FileResult], display: str) -> FileResult:
         try:
-            return self._lint_text(text, display, keep_analysis=keep_analysis)
+            return work()
         except RecursionError:
             return FileResult(display, [self._parse_error(display, 1, "nesting too deep for this analysis")])
         except Exception as exc:
             reason = f"internal error while linting ({type(exc).__name__}: {exc}); please report it"
             return FileResult(display, [self._parse_error(display, 1, reason)])
 
-    def _lint_text(self, text: str, display: str, *, keep_analysis: bool) -> FileResult:
+    def _analyse(self, text: str, display: str) -> tuple[FileResult, Dockerfile | None]:
         parsed = self.parse(text, display)
         if isinstance(parsed, Finding):
-            return FileResult(display, [parsed])
+            return FileResult(display, [parsed]), None
         try:
             analysis = self.analyze(parsed)
         except TargetNotFound as exc:
-            return FileResult(display, error=f"{display}: {exc}")
+            return FileResult(display, error=f"{display}: {exc}"), None
         except BuildError as exc:
-            return FileResult(display, [self._parse_error(display, exc.line, exc.message)])
+            return FileResult(display, [self._parse_error(display, exc.line, exc.message)]), None
         error = analysis.build_error()
         if error is not None:
-            return FileResult(display, [self._parse_error(display, error.line, error.message)])
-        result = FileResult(display, analysis=analysis)
+            return FileResult(display, [self._parse_error(display, error.line, error.message)]), None
+        return FileResult(display, analysis=analysis), parsed
+
+    def _lint_text(self, text: str, display: str, *, keep_analysis: bool) -> FileResult:
+        result, parsed = self._analyse(text, display)
+        analysis = result.analysis
+        if analysis is None or parsed is None:
+            return result
         suppressions = scan(parsed.parsed.comments, self.rules.keys())
         # instructions do not overlap and come in order: the one holding a line is found by bisection
         starts = [n.line for n in parsed.parsed.nodes]

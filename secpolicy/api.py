@@ -1,0 +1,157 @@
+"""The library interface: what ``secpolicy lint`` and ``secpolicy resolve`` do, returning objects.
+
+    from secpolicy import api
+    report = api.lint(["services/"], api.Settings(build_args={"UID": "10001"}))
+    for finding in report.findings:
+        print(finding.path, finding.line, finding.rule, finding.message)
+
+Reading inputs happens here and only here: stdin, the files named, and the
+Dockerfiles found below the directories named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from secpolicy.engine import Engine, FileResult
+from secpolicy.model import EffectiveContext
+from secpolicy.report import Report
+
+
+class UsageError(ValueError):
+    """Settings that cannot be used: an unknown rule id, an invalid policy file, a broken rule catalog."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None  # the stage to judge (default: the last)
+    select: Sequence[str] = ()  # rule ids or prefixes
+    ignore: Sequence[str] = ()
+    config: Path | None = None  # default: secpolicy.yaml / .secpolicy.yaml found upwards from the first path
+    exclude: Sequence[str] = ()  # gitignore-style patterns the walk skips
+    stdin_filename: str = "<stdin>"
+
+
+@dataclass
+class Resolution:
+    """What ``resolve`` found: the contexts, the files that could not be resolved, usage errors."""
+
+    contexts: list[EffectiveContext]
+    failures: list[FileResult]
+    errors: list[str]
+
+
+def engine(paths: Sequence[Path], settings: Settings) -> Engine:
+    from secpolicy import catalog, config
+    from secpolicy.engine import LintOptions
+
+    try:
+        rules = catalog.load()
+    except catalog.CatalogError as exc:
+        raise UsageError(f"rule catalog: {exc}") from None
+    select = [s.upper() for s in settings.select]
+    ignore = [s.upper() for s in settings.ignore]
+    for rid in select + ignore:
+        if not any(r.startswith(rid) for r in rules):
+            raise UsageError(f"unknown rule or prefix {rid!r} (see 'secpolicy rules')")
+    cfg_path = settings.config
+    if cfg_path is None:
+        start = next((p for p in paths if str(p) != "-"), Path.cwd())
+        cfg_path = config.discover(start)
+    try:
+        cfg = config.load(cfg_path) if cfg_path else config.Config()
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return Engine(rules, LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg))
+
+
+def collect(
+    eng: Engine,
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    stdin: BinaryIO | None = None,
+    resolve_only: bool = False,
+) -> tuple[list[FileResult], list[str]]:
+    """One result per input, in the order of the paths and of the walk; errors are usage problems."""
+    from secpolicy import parallel, sources
+    from secpolicy.discover import discover
+
+    results: list[FileResult | None] = []
+    jobs: list[tuple[Path, str]] = []
+    slots: list[int] = []
+    base = Path.cwd()
+
+    def one(text: str, display: str) -> FileResult:
+        return eng.resolve_text(text, display) if resolve_only else eng.lint_text(text, display)
+
+    for path in paths:
+        if str(path) == "-":
+            try:
+                data = stdin.read(sources.MAX_BYTES + 1) if stdin is not None else b""
+                results.append(one(sources.decode(data), settings.stdin_filename))
+            except sources.SourceError as exc:
+                results.append(eng.unreadable(settings.stdin_filename, exc))
+            continue
+        for found in discover([path], list(settings.exclude)):
+            display = sources.display(found.path, base)
+            if found.problem:
+                results.append(eng.unreadable(display, sources.SourceError(found.problem)))
+            elif resolve_only:
+                try:
+                    results.append(one(sources.read(found.path), display))
+                except sources.SourceError as exc:
+                    results.append(eng.unreadable(display, exc))
+            else:
+                slots.append(len(results))
+                results.append(None)
+                jobs.append((found.path, display))
+    # files are linted last, on every core when there are many
+    for slot, result in zip(slots, parallel.lint_files(eng, jobs), strict=True):
+        results[slot] = result
+    done = [r for r in results if r is not None]
+    return done, [r.error for r in done if r.error]
+
+
+def lint(paths: Sequence[str | Path], settings: Settings | None = None, *, stdin: BinaryIO | None = None) -> Report:
+    """Lint the Dockerfiles at ``paths`` (``"-"`` reads ``stdin``)."""
+    settings = settings or Settings()
+    path_list = [Path(p) for p in paths] or [Path(".")]
+    eng = engine(path_list, settings)
+    results, errors = collect(eng, path_list, settings, stdin=stdin)
+    ran = [rule for rule in eng.rules.values() if eng.enabled(rule.id)]
+    return Report(ran, [f for r in results for f in r.findings], errors, len(results))
+
+
+def resolve(
+    paths: Sequence[str | Path],
+    settings: Settings | None = None,
+    *,
+    stdin: BinaryIO | None = None,
+    all_stages: bool = False,
+) -> Resolution:
+    """The effective context of each target (every stage with ``all_stages``), running no rule."""
+    from secpolicy.resolve.effective import stage_context
+
+    settings = settings or Settings()
+    path_list = [Path(p) for p in paths] or [Path(".")]
+    eng = engine(path_list, settings)
+    results, errors = collect(eng, path_list, settings, stdin=stdin, resolve_only=True)
+    contexts: list[EffectiveContext] = []
+    failures: list[FileResult] = []
+    for result in results:
+        analysis = result.analysis
+        if analysis is None:
+            if not result.error:
+                failures.append(result)
+            continue
+        # the target's context is the very object the rules judge
+        contexts += [
+            analysis.context if state is analysis.target else stage_context(result.path, state)
+            for state in (analysis.states if all_stages else [analysis.target])
+        ]
+    return Resolution(contexts, failures, errors)
