@@ -56,9 +56,10 @@ case "$task" in
     .venv/bin/ruff check secpolicy tests bench
     .venv/bin/ruff format --check secpolicy tests bench
     .venv/bin/mypy
+    .venv/bin/mypy tests --strict --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls
     .venv/bin/python -m secpolicy.docs --check
-    # pytest exits 5 when it collects no test: that is a failure here
-    .venv/bin/python -m pytest tests
+    # pytest exits 5 when it collects no test: that is a failure here; coverage has a floor
+    .venv/bin/python -m pytest tests --cov=secpolicy --cov-report=term:skip-covered --cov-fail-under=90 "${@:2}"
     ;;
   docs)
     setup

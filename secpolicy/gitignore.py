@@ -132,8 +132,7 @@ def _atom_matches(atom: Atom, ch: str) -> bool:
         return ch == value
     if kind == "any":
         return True
-    assert isinstance(value, _Class)
-    return value.matches(ch)
+    return isinstance(value, _Class) and value.matches(ch)
 
 
 def glob_match(atoms: list[Atom], name: str) -> bool:

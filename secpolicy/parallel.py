@@ -28,7 +28,8 @@ def _init(rules: Mapping[str, Rule], options: LintOptions) -> None:
 
 
 def _lint(job: tuple[Path, str]) -> FileResult:
-    assert _engine is not None
+    if _engine is None:
+        raise RuntimeError("worker started without an engine")
     return _engine.read_and_lint(job[0], job[1])
 
 

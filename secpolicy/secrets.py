@@ -268,7 +268,7 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
     TokenPattern("PyPI token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{50,}")),
     TokenPattern("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
 )
-PASSWORD_IN_URL = "password in URL"
+PASSWORD_IN_URL = "password in URL"  # noqa: S105 - the name of a finding, not a password
 # scheme://user:password@host, found from each "://" so that nothing backtracks:
 # the scheme is read backwards, the rest is one anchored match that stops at "/"
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")

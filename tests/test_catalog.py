@@ -105,7 +105,7 @@ def _rule_file(tmp_path: Path, **changes: object) -> Path:
         ({"check": "user.root", "params": {"x": 1}}, "params.x: unknown parameter (this check takes: none)"),
     ],
 )
-def test_rule_params_are_typed_and_kinds_checked(tmp_path: Path, changes: dict, message: str) -> None:
+def test_rule_params_are_typed_and_kinds_checked(tmp_path: Path, changes: dict[str, object], message: str) -> None:
     from secpolicy.catalog import CatalogError, load_rule
     from secpolicy.checks import CHECKS
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, is_root
@@ -39,7 +40,7 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
-def lint_json(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+def lint_json(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     monkey = os.getcwd()
     os.chdir(cwd)
     try:
@@ -207,7 +208,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
         # root reads any file: make the open fail the way EACCES does
         real_open = Path.open
 
-        def deny(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        def deny(self: Path, *args: object, **kwargs: object):
             if self.name == "Dockerfile" and self.parent.name == "locked":
                 raise PermissionError(13, "Permission denied", str(self))
             return real_open(self, *args, **kwargs)  # type: ignore[call-overload]

@@ -76,7 +76,7 @@ def test_unreadable_directory_is_reported_and_the_walk_goes_on(tmp_path: Path, m
     def scandir(path: object) -> object:
         if Path(str(path)) == locked:
             raise PermissionError(13, "Permission denied")
-        return real_scandir(path)  # type: ignore[arg-type]
+        return real_scandir(path)  # type: ignore[call-overload]
 
     monkeypatch.setattr(os, "scandir", scandir)
     found = list(discover([tmp_path]))

@@ -93,6 +93,7 @@ def test_crafted_patterns_stay_linear(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5  # a backtracking regex takes hours here
 
 
+@pytest.mark.slow
 def test_deep_tree_does_not_recurse() -> None:
     # outside pytest's tmp_path, whose clean-up of old runs recurses once per level
     root = Path(tempfile.mkdtemp(prefix="secpolicy-deep-"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,14 +13,15 @@ from secpolicy import parallel
 from secpolicy.cli import main
 
 
-def _lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+def _lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
         main(["lint", "--format", "json", "--fail-on", "never"])
     finally:
         os.chdir(cwd)
-    return json.loads(capsys.readouterr().out)
+    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return doc
 
 
 def test_pool_gives_the_same_report_in_the_same_order(

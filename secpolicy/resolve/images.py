@@ -184,7 +184,8 @@ class ImageResolver:
         where = f"image map {shown}:{entry.line}"
         if entry.user is not None:
             return parse_user(entry.user, Provenance(f"base image {ref_text}: {where} sets user {entry.user}"))
-        assert entry.dockerfile is not None
+        if entry.dockerfile is None:  # the config loader guarantees one of user and dockerfile
+            return unknown_base_user(ref_text, f"{where}: the entry gives no user and no dockerfile")
         return self._built_by(entry.dockerfile, entry.target, ref_text, where)
 
     def _built_by(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
