@@ -35,3 +35,13 @@ def test_hook_file_pattern_matches_discovery(path: str) -> None:
     assert hook["entry"] == "secpolicy lint"
     selected = bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
     assert selected == is_walked(path.rsplit("/", 1)[-1])
+
+
+def test_the_project_runs_its_own_hook() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    [hooks_file_hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    [local] = [r for r in config["repos"] if r["repo"] == "local"]
+    ours = {h["id"]: h for h in local["hooks"]}
+    assert ours["secpolicy"]["files"] == hooks_file_hook["files"]
+    assert ours["secpolicy"]["entry"].endswith(hooks_file_hook["entry"])
+    assert {"ruff", "mypy", "rule-docs"} <= set(ours)
