@@ -34,6 +34,7 @@ class Settings:
     config: Path | None = None  # default: secpolicy.yaml / .secpolicy.yaml found upwards from the first path
     exclude: Sequence[str] = ()  # gitignore-style patterns the walk skips
     stdin_filename: str = "<stdin>"
+    profile: str = "default"  # default | pss-baseline | pss-restricted
 
 
 @dataclass
@@ -53,6 +54,8 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         rules = catalog.load()
     except catalog.CatalogError as exc:
         raise UsageError(f"rule catalog: {exc}") from None
+    if settings.profile not in catalog.PROFILES:
+        raise UsageError(f"unknown profile {settings.profile!r} (use one of {', '.join(sorted(catalog.PROFILES))})")
     select = [s.upper() for s in settings.select]
     ignore = [s.upper() for s in settings.ignore]
     for rid in select + ignore:
@@ -66,7 +69,8 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         cfg = config.load(cfg_path) if cfg_path else config.Config()
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    return Engine(rules, LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg))
+    options = LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile)
+    return Engine(rules, options)
 
 
 def collect(

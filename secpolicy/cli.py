@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -211,6 +212,14 @@ def lint(
         bool, typer.Option("--show-suppressed", help="List suppressed findings in text output too.")
     ] = False,
     exclude: ExcludeOpt = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            metavar="default|pss-baseline|pss-restricted",
+            help="Only the rules of this profile (SP001 always runs).",
+        ),
+    ] = "default",
 ) -> None:
     """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
 
@@ -223,7 +232,9 @@ def lint(
     from secpolicy import api
     from secpolicy.report import RenderOptions, renderer
 
-    settings = _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename)
+    settings = replace(
+        _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename), profile=profile
+    )
     try:
         report = api.lint(paths, settings, stdin=sys.stdin.buffer if any(str(p) == "-" for p in paths) else None)
     except api.UsageError as exc:

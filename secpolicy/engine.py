@@ -30,6 +30,7 @@ class LintOptions:
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()
     config: Config = field(default_factory=Config)
+    profile: str = "default"  # only the rules of this profile run (SP001 always does)
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Engine:
     def enabled(self, rule_id: str) -> bool:
         if rule_id == PARSE_ERROR:
             return True  # a file that was not linted is never hidden
+        rule = self.rules.get(rule_id)
+        if rule is not None and self.options.profile not in rule.profiles:
+            return False
         if self.options.select and not any(rule_id.startswith(s) for s in self.options.select):
             return False
         return not any(rule_id.startswith(s) for s in self.options.ignore)

@@ -486,3 +486,12 @@ def test_every_format_has_a_renderer() -> None:
     assert set(RENDERERS) == {f.value for f in Format}
     for name in RENDERERS:
         assert "0" in renderer(name)(Report([], [], [], 0), RenderOptions())
+
+
+def test_profile_selects_the_rules_of_that_profile(tmp_path: Path, capsys) -> None:
+    write(tmp_path / "Dockerfile", "FROM alpine\nUSER 0\n")
+    code, doc = lint_json(["--profile", "pss-restricted"], tmp_path, capsys)
+    assert (code, doc["findings"]) == (0, [])  # no Dockerfile rule is in a pod profile
+    code, doc = lint_json(["--profile", "default"], tmp_path, capsys)
+    assert [f["rule"] for f in doc["findings"]] == ["DF101"]
+    assert run(["lint", "--profile", "strict"], tmp_path).returncode == 2
