@@ -28,7 +28,8 @@ class Hit:
 
 
 Params = Any  # a check's own params dataclass
-Check = Callable[[Analysis, Any], Iterator[Hit]]
+# a check takes a target of a kind it judges (an Analysis for a Dockerfile stage) and its params
+Check = Callable[[Any, Any], Iterator[Hit]]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, check
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
-from secpolicy.model import EffectiveContext, EffectiveUser, Provenance
+from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenance
 from secpolicy.reference import InvalidReference, parse, try_parse
 from secpolicy.resolve.accounts import Account, accounts_created
 from secpolicy.resolve.images import scratch_user
@@ -98,6 +98,12 @@ class Analysis:
     context: EffectiveContext
     # the programs every reachable RUN starts, worked out once for all checks (checks.base.run_steps)
     steps: list[Step] | None = None
+
+    @property
+    def anchor(self) -> Location:
+        """Where a finding about the target stage as a whole points: its FROM line."""
+        inst = self.target.stage.from_
+        return Location(self.dockerfile.path, inst.line, inst.column, inst.node.end_line)
 
     def build_error(self) -> BuildError | None:
         """The first error BuildKit would stop a build of the target at."""
