@@ -90,14 +90,16 @@ def collect(
     slots: list[int] = []
     base = Path.cwd()
 
-    def one(text: str, display: str) -> FileResult:
-        return eng.resolve_text(text, display) if resolve_only else eng.lint_text(text, display)
-
     for path in paths:
         if str(path) == "-":
             try:
                 data = stdin.read(sources.MAX_BYTES + 1) if stdin is not None else b""
-                results.append(one(sources.decode(data), settings.stdin_filename))
+                text = sources.decode(data)
+                results.append(
+                    eng.resolve_text(text, settings.stdin_filename)
+                    if resolve_only
+                    else eng.lint_text(text, settings.stdin_filename)
+                )
             except sources.SourceError as exc:
                 results.append(eng.unreadable(settings.stdin_filename, exc))
             continue
@@ -106,10 +108,7 @@ def collect(
             if found.problem:
                 results.append(eng.unreadable(display, sources.SourceError(found.problem)))
             elif resolve_only:
-                try:
-                    results.append(one(sources.read(found.path), display))
-                except sources.SourceError as exc:
-                    results.append(eng.unreadable(display, exc))
+                results.append(eng.read_and_resolve(found.path, display))
             else:
                 slots.append(len(results))
                 results.append(None)

@@ -64,12 +64,18 @@ class Engine:
         return not any(rule_id.startswith(s) for s in self.options.ignore)
 
     # -- linting -------------------------------------------------------------
-    def read_and_lint(self, path: Path, display: str, *, keep_analysis: bool = False) -> FileResult:
+    def read_and_lint(self, path: Path, display: str) -> FileResult:
+        return self._read(path, display, self.lint_text)
+
+    def read_and_resolve(self, path: Path, display: str) -> FileResult:
+        return self._read(path, display, self.resolve_text)
+
+    def _read(self, path: Path, display: str, then: Callable[[str, str], FileResult]) -> FileResult:
         try:
             text = sources.read(path)
         except sources.SourceError as exc:
             return self.unreadable(display, exc)
-        return self.lint_text(text, display, keep_analysis=keep_analysis)
+        return then(text, display)
 
     def resolve_text(self, text: str, display: str) -> FileResult:
         """Parse and resolve one Dockerfile, running no rule: the analysis, or why there is none (SP001)."""
@@ -87,13 +93,13 @@ class Engine:
     def analyze(self, df: Dockerfile) -> Analysis:
         return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.images.user)
 
-    def lint_text(self, text: str, display: str, *, keep_analysis: bool = False) -> FileResult:
+    def lint_text(self, text: str, display: str) -> FileResult:
         """Lint one Dockerfile; the analysis is kept only on request (it is large).
 
         Whatever goes wrong inside becomes SP001 for this file alone: the
         findings of every other file are still reported.
         """
-        return self._guarded(lambda: self._lint_text(text, display, keep_analysis=keep_analysis), display)
+        return self._guarded(lambda: self._lint_text(text, display), display)
 
     def _guarded(self, work: Callable[[], FileResult], display: str) -> FileResult:
         try:
@@ -119,7 +125,7 @@ class Engine:
             return FileResult(display, [self._parse_error(display, error.line, error.message)]), None
         return FileResult(display, analysis=analysis), parsed
 
-    def _lint_text(self, text: str, display: str, *, keep_analysis: bool) -> FileResult:
+    def _lint_text(self, text: str, display: str) -> FileResult:
         result, parsed = self._analyse(text, display)
         analysis = result.analysis
         if analysis is None or parsed is None:
@@ -160,8 +166,7 @@ class Engine:
             for line, message in suppressions.problems:
                 result.findings.append(Finding(BAD_SUPPRESSION, sev, message, display, line))
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
-        if not keep_analysis:
-            result.analysis = None
+        result.analysis = None  # large, and a lint keeps only findings (resolve_text keeps it)
         return result
 
     def _parse_error(self, display: str, line: int, reason: str) -> Finding:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -113,10 +112,8 @@ def _run_steps(analysis: Analysis) -> Iterator[Step]:
             yield Step(state, inst, inv, line, onbuild)
         for doc in inst.heredocs:
             if _runs_as_shell(text, doc.content):
-                newlines = [i for i, ch in enumerate(doc.content) if ch == "\n"]
                 for inv in invocations(doc.content):
-                    line = doc.line + bisect.bisect_left(newlines, inv.offset)
-                    yield Step(state, inst, inv, line, onbuild)
+                    yield Step(state, inst, inv, doc.line_at(inv.offset), onbuild)
 
 
 def _runs_as_shell(command: str, body: str) -> bool:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
-from functools import partial
 
 from secpolicy import secrets
 from secpolicy.checks.base import Hit, Params, stage_label
 from secpolicy.dockerfile.instructions import Instruction
-from secpolicy.dockerfile.syntax import Heredoc
 from secpolicy.resolve.dockerfile import Analysis, Assignment, StageState
 
 
@@ -52,16 +50,12 @@ def _assignment_hit(assign: Assignment, state: StageState | None, in_image: bool
     )
 
 
-def _heredoc_line(doc: Heredoc, offset: int) -> int:
-    return doc.line + doc.content.count("\n", 0, offset)
-
-
 def _texts(inst: Instruction) -> Iterator[tuple[str, Callable[[int], int]]]:
     node = inst.node
     yield node.original, node.line_at
     child = inst.onbuild
     for doc in child.heredocs if child is not None else inst.heredocs:
-        yield doc.content, partial(_heredoc_line, doc)
+        yield doc.content, doc.line_at
 
 
 def _token_hits(inst: Instruction, where: str, stage: str | None) -> Iterator[Hit]:
@@ -151,11 +145,15 @@ def copied_file(analysis: Analysis, params: Params) -> Iterator[Hit]:
                 what = f"{inst.keyword} {src} in {stage_label(state)}"
                 if reason:
                     yield Hit(
-                        inst.line, f"{what} copies a secret into the image: {reason}", inst.column, stage_label(state)
+                        inst.line,
+                        f"{what} copies a secret into the image: {reason}",
+                        inst.column,
+                        stage_label(state),
+                        src,
                     )
                     continue
                 landing = _landing(dest, name, several)
-                where = secrets.secret_file_reason(landing) if landing.startswith("/") or "/" in landing else None
+                where = secrets.secret_file_reason(landing) if "/" in landing else None
                 if where:
                     yield Hit(
                         inst.line,

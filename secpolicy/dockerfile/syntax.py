@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from secpolicy.dockerfile import jsonarray
 from secpolicy.dockerfile.gospace import go_isspace, lstrip, strip
@@ -47,6 +48,14 @@ class Heredoc:
     chomp: bool
     content: str = ""
     line: int = 0  # first line of the body
+
+    @cached_property
+    def _newlines(self) -> list[int]:
+        return [i for i, ch in enumerate(self.content) if ch == "\n"]
+
+    def line_at(self, offset: int) -> int:
+        """Physical line of a character of the body."""
+        return self.line + bisect.bisect_left(self._newlines, offset)
 
 
 @dataclass
