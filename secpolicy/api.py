@@ -35,6 +35,7 @@ class Settings:
     exclude: Sequence[str] = ()  # gitignore-style patterns the walk skips
     stdin_filename: str = "<stdin>"
     profile: str = "default"  # default | pss-baseline | pss-restricted
+    pss_version: str = "latest"  # v1.N or latest: the PSS version pod rules judge at
 
 
 @dataclass
@@ -69,8 +70,32 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         cfg = config.load(cfg_path) if cfg_path else config.Config()
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    options = LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile)
+    from secpolicy.kube.pss import VersionError, parse_version
+
+    try:
+        version = parse_version(settings.pss_version)
+    except VersionError as exc:
+        raise UsageError(str(exc)) from None
+    options = LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile, version)
     return Engine(rules, options)
+
+
+def _looks_like_manifest(name: str, text: str) -> bool:
+    """For stdin: by the name given with --stdin-filename, else by the first line that is not a comment."""
+    from secpolicy.discover import is_dockerfile
+    from secpolicy.engine import is_manifest
+
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if is_manifest(base):
+        return True
+    if is_dockerfile(base):
+        return False
+    for line in text.split("\n", 200)[:200]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        return stripped.startswith(("---", "{", "[", "apiVersion:", "kind:", "items:", "metadata:", '"apiVersion"'))
+    return False
 
 
 def collect(
@@ -95,11 +120,11 @@ def collect(
             try:
                 data = stdin.read(sources.MAX_BYTES + 1) if stdin is not None else b""
                 text = sources.decode(data)
-                results.append(
-                    eng.resolve_text(text, settings.stdin_filename)
-                    if resolve_only
-                    else eng.lint_text(text, settings.stdin_filename)
-                )
+                name = settings.stdin_filename
+                if _looks_like_manifest(name, text):
+                    results.append(eng.resolve_manifest(text, name) if resolve_only else eng.lint_manifest(text, name))
+                else:
+                    results.append(eng.resolve_text(text, name) if resolve_only else eng.lint_text(text, name))
             except sources.SourceError as exc:
                 results.append(eng.unreadable(settings.stdin_filename, exc))
             continue
@@ -147,6 +172,11 @@ def resolve(
     contexts: list[EffectiveContext] = []
     failures: list[FileResult] = []
     for result in results:
+        if result.contexts is not None:
+            contexts += result.contexts
+            if any(f.rule == "SP001" for f in result.findings):
+                failures.append(result)
+            continue
         analysis = result.analysis
         if analysis is None:
             if not result.error:

@@ -85,7 +85,10 @@ def _typed_params(params_type: type, raw: Mapping[str, Any], fail: Any) -> Any:
         missing = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
         if missing and name not in values:
             raise fail(f"params.{name.replace('_', '-')}", "is required")
-    return params_type(**values)
+    try:
+        return params_type(**values)
+    except ValueError as exc:  # a params type's own validation
+        raise fail("params", str(exc)) from None
 
 
 def _coerce(hint: Any, value: Any, fail: Any) -> Any:

@@ -152,6 +152,15 @@ ConfigOpt = Annotated[
         "--config", metavar="FILE", help="Policy file (default: secpolicy.yaml or .secpolicy.yaml found upwards)."
     ),
 ]
+PssVersionOpt = Annotated[
+    str,
+    typer.Option(
+        "--pss-version",
+        metavar="v1.N|latest",
+        help="Pod Security Standards version the pod rules judge at (as the pod-security.kubernetes.io/*-version "
+        "namespace label); newer versions than secpolicy knows mean its newest.",
+    ),
+]
 StdinNameOpt = Annotated[str, typer.Option("--stdin-filename", metavar="NAME", help="Name to report for '-' (stdin).")]
 PathsArg = Annotated[
     list[Path] | None,
@@ -217,15 +226,20 @@ def lint(
         typer.Option(
             "--profile",
             metavar="default|pss-baseline|pss-restricted",
-            help="Only the rules of this profile (SP001 always runs).",
+            help="Only the rules of this profile (SP001 always runs). pss-baseline and pss-restricted give exactly "
+            "the Pod Security Standards verdict of pod-security-admission.",
         ),
     ] = "default",
+    pss_version: PssVersionOpt = "latest",
 ) -> None:
-    """Lint Dockerfiles: root users, privilege escalation, capabilities, secrets.
+    """Lint Dockerfiles and Kubernetes manifests: root users, capabilities, privileges, secrets, Pod Security Standards.
 
     Directories are searched for Dockerfile, Containerfile, Dockerfile.*,
-    *.Dockerfile, *.dockerfile and Containerfile.*, honouring .gitignore and
-    skipping templates. SP001 (file could not be linted) is always reported.
+    *.Dockerfile, *.dockerfile and Containerfile.*, and for *.yaml, *.yml and
+    *.json manifests (YAML that holds no Kubernetes object is skipped quietly;
+    a Helm chart's templates/ is skipped: lint `helm template` output), honouring
+    .gitignore and skipping templates. SP001 (file could not be linted) is
+    always reported.
     """
     paths = paths or [Path(".")]
     _check_paths(paths)
@@ -233,7 +247,9 @@ def lint(
     from secpolicy.report import RenderOptions, renderer
 
     settings = replace(
-        _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename), profile=profile
+        _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename),
+        profile=profile,
+        pss_version=pss_version,
     )
     try:
         report = api.lint(paths, settings, stdin=sys.stdin.buffer if any(str(p) == "-" for p in paths) else None)
@@ -242,7 +258,11 @@ def lint(
     findings = report.findings
     if not report.files and not report.errors:
         shown = ", ".join(str(p) for p in paths)
-        typer.echo(f"secpolicy: note: no Dockerfile found in {shown} (looked for {DOCKERFILE_NAMES})", err=True)
+        typer.echo(
+            f"secpolicy: note: no Dockerfile or manifest found in {shown} "
+            f"(looked for {DOCKERFILE_NAMES}, *.yaml, *.yml, *.json)",
+            err=True,
+        )
     # --target: a file without that stage is reported; it is a usage error only when no file has it
     usage_error = bool(report.errors) and len(report.errors) == report.files
     options = RenderOptions(color=_color(output), show_suppressed=show_suppressed)
@@ -268,7 +288,12 @@ def resolve(
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
 ) -> None:
-    """Print the effective user, capabilities and privileges per target, with the line that decided each."""
+    """Print the effective user, capabilities and privileges per target, with the line that decided each.
+
+    Targets are the target stage of each Dockerfile (every stage with
+    --all-stages) and every container (init and ephemeral ones included) of
+    every workload in the manifests.
+    """
     from secpolicy import api
 
     paths = paths or [Path(".")]

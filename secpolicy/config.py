@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secpolicy.kube.workloads import WorkloadKind
 from secpolicy.reference import ImageRef, InvalidReference, parse
+from secpolicy.resolve.capabilities import RUNTIME_DEFAULTS
 
 CONFIG_NAMES = ("secpolicy.yaml", ".secpolicy.yaml")
 _IMAGE_KEYS = {"dockerfile", "target", "user"}
@@ -35,6 +37,8 @@ class ImageEntry:
 class Config:
     path: Path | None = None
     images: list[ImageEntry] = field(default_factory=list)
+    workloads: list[WorkloadKind] = field(default_factory=list)  # CRDs that carry a pod template
+    runtime: str = "containerd"  # whose default capability set containers start with (runtime-defaults)
 
     def image(self, ref: ImageRef) -> ImageEntry | None:
         """Exact reference first; a key without tag or digest matches every tag."""
@@ -85,8 +89,16 @@ def load(path: Path) -> Config:
         raise fail(root, "(top level)", "must be a mapping")
     for key_node, value_node in root.value:
         key = _key_text(text, key_node)
+        if key == "workloads":
+            config.workloads = _workloads(value_node, fail)
+            continue
+        if key == "runtime-defaults":
+            if not isinstance(value_node, yaml.ScalarNode) or value_node.value not in RUNTIME_DEFAULTS:
+                raise fail(value_node, key, f"must be one of {', '.join(sorted(RUNTIME_DEFAULTS))}")
+            config.runtime = str(value_node.value)
+            continue
         if key != "images":
-            raise fail(key_node, key, "unknown key (this version knows: images)")
+            raise fail(key_node, key, "unknown key (this version knows: images, runtime-defaults, workloads)")
         if not isinstance(value_node, yaml.MappingNode):
             raise fail(value_node, "images", "must be a mapping of image reference to {dockerfile, target} or {user}")
         seen: dict[ImageRef, tuple[str, int]] = {}
@@ -100,6 +112,45 @@ def load(path: Path) -> Config:
             seen[entry.ref] = (name, entry.line)
             config.images.append(entry)
     return config
+
+
+_WORKLOAD_KEYS = {"kind", "apiVersion", "path"}
+_DOTTED = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+
+
+def _workloads(node: Any, fail: Any) -> list[WorkloadKind]:
+    """``workloads: [{kind: Knative, apiVersion: serving.knative.dev/v1, path: spec.template}]``."""
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise fail(node, "workloads", "must be a list of {kind, path} (and optionally apiVersion)")
+    out = []
+    for index, item in enumerate(node.value):
+        where = f"workloads[{index}]"
+        if not isinstance(item, yaml.MappingNode):
+            raise fail(item, where, "must be a mapping with kind and path")
+        values: dict[str, str] = {}
+        for k, v in item.value:
+            if k.value not in _WORKLOAD_KEYS:
+                raise fail(k, f"{where}.{k.value}", f"unknown key (use one of {sorted(_WORKLOAD_KEYS)})")
+            if not isinstance(v, yaml.ScalarNode) or not str(v.value):
+                raise fail(v, f"{where}.{k.value}", "must be a non-empty string")
+            values[k.value] = str(v.value)
+        if "kind" not in values or "path" not in values:
+            raise fail(item, where, "needs kind and path (the dotted path of the pod template, e.g. spec.template)")
+        if not _DOTTED.fullmatch(values["path"]):
+            raise fail(item, f"{where}.path", f"{values['path']!r} is not a dotted field path like spec.template")
+        api = values.get("apiVersion")
+        groups = frozenset({_group(api)}) if api else frozenset()
+        out.append(WorkloadKind(values["kind"], groups, values["path"]))
+    return out
+
+
+def _group(api_version: str) -> str:
+    """``apps/v1`` -> apps, ``v1`` -> "" (core), ``argoproj.io`` (a group alone) -> itself."""
+    if "/" in api_version:
+        return api_version.rpartition("/")[0]
+    return "" if re.fullmatch(r"v[0-9]+(?:(?:alpha|beta)[0-9]+)?", api_version) else api_version
 
 
 def _key_text(text: str, node: Any) -> str:

@@ -1,4 +1,8 @@
-"""Paths on the command line to the Dockerfiles to lint.
+"""Paths on the command line to the files to lint: Dockerfiles and YAML/JSON manifests.
+
+A Helm chart's ``templates/`` directory is skipped (its files are Go
+templates until rendered: lint ``helm template`` output); files named on the
+command line are always linted.
 
 Directories are walked without following symbolic links, ``.git`` is
 skipped and ``.gitignore`` files are honoured (nested ones too, deeper files
@@ -32,9 +36,17 @@ def is_dockerfile(name: str) -> bool:
     )
 
 
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def is_walked(name: str) -> bool:
-    """A Dockerfile the directory walk lints (templates are left out)."""
-    return is_dockerfile(name) and not name.endswith(TEMPLATE_SUFFIXES)
+    """A Dockerfile (templates are left out) or a YAML/JSON file that may hold Kubernetes objects."""
+    return (is_dockerfile(name) and not name.endswith(TEMPLATE_SUFFIXES)) or name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def is_helm_templates(directory: Path) -> bool:
+    """A Helm chart's templates/ directory: Go templates, not manifests, until ``helm template`` renders them."""
+    return directory.name == "templates" and (directory.parent / "Chart.yaml").is_file()
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,11 @@ def walk(root: Path, exclude: list[str] | None = None) -> Iterator[Found]:
         if excluded is not None and excluded.verdict(child, is_dir):
             continue  # --exclude wins over any .gitignore
         if is_dir:
-            if entry.name not in SKIP_DIRS and not _ignored(child, True, chain):
+            if (
+                entry.name not in SKIP_DIRS
+                and not _ignored(child, True, chain)
+                and not is_helm_templates(Path(entry.path))
+            ):
                 problem = enter(Path(entry.path), child, chain)
                 if problem is not None:
                     yield problem

@@ -11,16 +11,25 @@ from secpolicy import sources
 from secpolicy.catalog import Rule
 from secpolicy.checks import CHECKS, CheckDef
 from secpolicy.config import Config
+from secpolicy.discover import MANIFEST_SUFFIXES
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
-from secpolicy.model import Finding, Severity
+from secpolicy.kube.pss import NEWEST, Version
+from secpolicy.kube.suppress import manifest_suppressions
+from secpolicy.model import EffectiveContext, Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
 from secpolicy.resolve.images import ImageResolver
+from secpolicy.resolve.kube import ContainerTarget, PodTarget, container_context
 from secpolicy.suppress import scan
 from secpolicy.targets import Kind
 
 PARSE_ERROR = "SP001"
 BAD_SUPPRESSION = "SP002"
+DUPLICATE_KEY = "SP003"
+
+
+def is_manifest(name: str) -> bool:
+    return name.lower().endswith(MANIFEST_SUFFIXES)
 
 
 @dataclass
@@ -31,6 +40,12 @@ class LintOptions:
     ignore: Sequence[str] = ()
     config: Config = field(default_factory=Config)
     profile: str = "default"  # only the rules of this profile run (SP001 always does)
+    pss_version: Version = field(default_factory=lambda: Version(NEWEST))
+
+    @property
+    def pss_level(self) -> str:
+        """The PSS level pod rules judge at: baseline for its profile, else restricted (which includes baseline)."""
+        return "baseline" if self.profile == "pss-baseline" else "restricted"
 
 
 @dataclass
@@ -39,6 +54,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     analysis: Analysis | None = None
     error: str | None = None  # a usage problem (e.g. --target not in this file)
+    contexts: list[EffectiveContext] | None = None  # a manifest's containers, when resolving
 
 
 class Engine:
@@ -65,10 +81,10 @@ class Engine:
 
     # -- linting -------------------------------------------------------------
     def read_and_lint(self, path: Path, display: str) -> FileResult:
-        return self._read(path, display, self.lint_text)
+        return self._read(path, display, self.lint_manifest if is_manifest(path.name) else self.lint_text)
 
     def read_and_resolve(self, path: Path, display: str) -> FileResult:
-        return self._read(path, display, self.resolve_text)
+        return self._read(path, display, self.resolve_manifest if is_manifest(path.name) else self.resolve_text)
 
     def _read(self, path: Path, display: str, then: Callable[[str, str], FileResult]) -> FileResult:
         try:
@@ -169,7 +185,72 @@ class Engine:
         result.analysis = None  # large, and a lint keeps only findings (resolve_text keeps it)
         return result
 
-    def _parse_error(self, display: str, line: int, reason: str) -> Finding:
+    def _parse_error(self, display: str, line: int, reason: str, column: int = 1, field: str | None = None) -> Finding:
         rule = self.rules.get(PARSE_ERROR)
         severity = rule.severity if rule else Severity.ERROR
-        return Finding(PARSE_ERROR, severity, f"cannot lint this file: {reason}", display, max(line, 1))
+        message = reason if field else f"cannot lint this file: {reason}"
+        return Finding(PARSE_ERROR, severity, message, display, max(line, 1), column, field=field)
+
+    # -- manifests -----------------------------------------------------------
+    def lint_manifest(self, text: str, display: str) -> FileResult:
+        """Lint every workload of a YAML/JSON manifest stream; other YAML (not Kubernetes) yields nothing."""
+        return self._guarded(lambda: self._manifest(text, display, resolve=False), display)
+
+    def resolve_manifest(self, text: str, display: str) -> FileResult:
+        return self._guarded(lambda: self._manifest(text, display, resolve=True), display)
+
+    def _manifest(self, text: str, display: str, *, resolve: bool) -> FileResult:
+        from secpolicy.kube import manifest
+
+        result = FileResult(display, contexts=[] if resolve else None)
+        loaded = manifest.read(text, display, self.options.config.workloads)
+        for problem in loaded.problems:
+            result.findings.append(
+                self._parse_error(display, problem.line, problem.message, problem.column, problem.field)
+            )
+        for line, column, key in loaded.duplicates:
+            if not resolve and self.enabled(DUPLICATE_KEY) and DUPLICATE_KEY in self.rules:
+                rule = self.rules[DUPLICATE_KEY]
+                message = f"key {key!r} is repeated in this mapping: the API server keeps the last value, and so does secpolicy"
+                result.findings.append(Finding(DUPLICATE_KEY, rule.severity, message, display, line, column, key=key))
+        suppressions = manifest_suppressions(text, loaded, self.rules.keys())
+        options = self.options
+        for pod in loaded.pods:
+            contexts = []
+            for container in pod.containers:
+                context = container_context(pod, container, self.images, options.config.runtime)
+                contexts.append(ContainerTarget(pod, container, context))
+            if resolve:
+                result.contexts = (result.contexts or []) + [t.context for t in contexts]
+                continue
+            pod_target = PodTarget(pod, options.pss_level, options.pss_version)
+            runs: list[tuple[object, str | None]] = [(pod_target, None)] + [(t, t.container.name) for t in contexts]
+            for target, container_name in runs:
+                kind = Kind.POD if container_name is None else Kind.CONTAINER
+                for rule, check in self.by_kind[kind]:
+                    for hit in check.run(target, rule.settings):
+                        at = hit.at or pod.at
+                        suppressed, reason = suppressions.lookup(rule.id, pod, container_name, at)
+                        result.findings.append(
+                            Finding(
+                                rule.id,
+                                rule.severity,
+                                hit.message,
+                                at.path,
+                                at.line,
+                                at.column,
+                                hit.stage,
+                                suppressed,
+                                reason,
+                                at.end_line,
+                                at.end_column,
+                                ":".join(part for part in (hit.stage, hit.key) if part),
+                                at.field,
+                            )
+                        )
+        if not resolve and self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:
+            sev = self.rules[BAD_SUPPRESSION].severity
+            for line, message in suppressions.problems:
+                result.findings.append(Finding(BAD_SUPPRESSION, sev, message, display, line))
+        result.findings = sorted(set(result.findings), key=Finding.sort_key)
+        return result

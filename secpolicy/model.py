@@ -43,6 +43,8 @@ class Provenance:
         return Location(self.path, self.line or 1, self.column or 1, field=self.field)
 
     def __str__(self) -> str:
+        if self.path is not None and self.line is not None and self.field:
+            return f"{self.path}:{self.line}:{self.field}"
         if self.path is not None and self.line is not None:
             return f"{self.path}:{self.line} ({self.detail})" if self.detail else f"{self.path}:{self.line}"
         return self.detail
@@ -137,6 +139,8 @@ class EffectiveContext:
     read_only_rootfs: bool
     seccomp: str
     provenance: dict[str, Provenance] = field(default_factory=dict)
+    host_namespaces: tuple[str, ...] = ()  # network, pid, ipc shared with the host
+    start_error: str | None = None  # why the kubelet will refuse to start it (runAsNonRoot verification)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -150,6 +154,8 @@ class EffectiveContext:
             "run_as_non_root": self.run_as_non_root,
             "read_only_rootfs": self.read_only_rootfs,
             "seccomp": self.seccomp,
+            "host_namespaces": list(self.host_namespaces),
+            "start_error": self.start_error,
             "provenance": {k: str(v) for k, v in self.provenance.items()},
         }
 
@@ -180,6 +186,7 @@ class Finding:
     end_line: int | None = None  # None: the end of ``line``
     end_column: int | None = None
     key: str = ""  # the finding's identity within its file, stable when lines move (baselines, fingerprints)
+    field: str | None = None  # in a manifest, the field path (spec.template.spec.containers[0].image)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule, self.message)
@@ -197,6 +204,7 @@ class Finding:
             "end_line": self.end_line if self.end_line is not None else self.line,
             "end_column": self.end_column if self.end_column is not None else self.column,
             "key": self.key,
+            "field": self.field,
         }
         if self.suppressed:
             out["suppression"] = {"reason": self.suppression}

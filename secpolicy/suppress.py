@@ -56,7 +56,7 @@ def scan(comments: Iterable[tuple[int, str]], known_rules: Collection[str]) -> S
             out.before.setdefault(last_line + 1, {}).update(block)
             block = {}
         last_line = number
-        entry = _pragma(number, text, known_rules, out.problems)
+        entry = pragma(number, text, known_rules, out.problems)
         if entry is None:
             continue
         key_word, items, reason = entry
@@ -68,7 +68,7 @@ def scan(comments: Iterable[tuple[int, str]], known_rules: Collection[str]) -> S
     return out
 
 
-def _pragma(
+def pragma(
     number: int, text: str, known_rules: Collection[str], problems: list[tuple[int, str]]
 ) -> tuple[str, list[tuple[str, str | None]], str] | None:
     prefix = _PREFIX.match(text)

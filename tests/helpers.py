@@ -8,13 +8,25 @@ import yaml
 
 from secpolicy import catalog, config
 from secpolicy.engine import Engine, LintOptions
+from secpolicy.kube.pss import parse_version
 from secpolicy.model import Finding
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+CASE_FILES = ("Dockerfile", "manifest.yaml", "manifest.json")
+
+
+def case_file(case: Path) -> Path:
+    """The file a fixture case lints: its Dockerfile or its manifest."""
+    for name in CASE_FILES:
+        if (case / name).exists():
+            return case / name
+    raise FileNotFoundError(f"{case}: no {', '.join(CASE_FILES)}")
+
+
 def lint_case(case: Path, rule: str) -> list[Finding]:
-    """Lint ``case/Dockerfile`` for ``rule`` only; call with the case as cwd."""
+    """Lint the case's file for ``rule`` only (options.yaml: build_args, target, profile, pss_version); cwd = case."""
     opts = yaml.safe_load((case / "options.yaml").read_text()) if (case / "options.yaml").exists() else {}
     cfg_path = case / "secpolicy.yaml"
     cfg = config.load(cfg_path) if cfg_path.exists() else config.Config()
@@ -23,13 +35,22 @@ def lint_case(case: Path, rule: str) -> list[Finding]:
         target=opts.get("target"),
         select=[rule],
         config=cfg,
+        profile=opts.get("profile", "default"),
+        pss_version=parse_version(opts.get("pss_version", "latest")),
     )
     engine = Engine(catalog.load(), options)
-    return engine.read_and_lint(case / "Dockerfile", "Dockerfile").findings
+    path = case_file(case)
+    return engine.read_and_lint(path, path.name).findings
 
 
 def render(findings: list[Finding]) -> list[str]:
-    return [f"{f.rule} {f.line}:{f.column} {f.message}" + (" (suppressed)" if f.suppressed else "") for f in findings]
+    return [
+        f"{f.rule} {f.line}:{f.column}"
+        + (f" {f.field}" if f.field else "")
+        + f" {f.message}"
+        + (" (suppressed)" if f.suppressed else "")
+        for f in findings
+    ]
 
 
 def cases() -> list[tuple[str, str, Path]]:

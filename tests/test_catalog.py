@@ -56,9 +56,22 @@ def _dockerfile_example(rules, rule, text: str) -> list[str]:
     return [f.rule for f in engine.lint_text(text, "Dockerfile").findings]
 
 
+def _manifest_example(rules, rule, text: str) -> list[str]:
+    from secpolicy.engine import Engine, LintOptions
+
+    # baseline controls that restricted replaces fire under their own level
+    profile = "pss-baseline" if "pss-baseline" in rule.profiles else "default"
+    engine = Engine(rules, LintOptions(select=[rule.id], profile=profile))
+    return [f.rule for f in engine.lint_manifest(text, "example.yaml").findings]
+
+
 # how the documented examples of each target kind are run; a kind without a runner fails the test
-EXAMPLE_RUNNERS = {"dockerfile": ("dockerfile", _dockerfile_example)}
-ENGINE_RULES = {"SP001", "SP002"}  # reported by the engine itself: their examples are prose
+EXAMPLE_RUNNERS = {
+    "dockerfile": ("dockerfile", _dockerfile_example),
+    "pod": ("yaml", _manifest_example),
+    "container": ("yaml", _manifest_example),
+}
+ENGINE_RULES = {"SP001", "SP002", "SP003"}  # reported by the engine itself: their examples are prose
 
 
 def test_docs_examples_fire_and_fixes_do_not(rules) -> None:

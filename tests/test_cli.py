@@ -376,7 +376,7 @@ def test_no_dockerfile_found_is_a_note(tmp_path: Path) -> None:
     write(tmp_path / "README.md", "hello\n")
     result = run(["lint", "."], tmp_path)
     assert result.returncode == 0
-    assert "no Dockerfile found in ." in result.stderr
+    assert "no Dockerfile or manifest found in ." in result.stderr
 
 
 def test_exclude_and_default_template_skip(tmp_path: Path) -> None:
@@ -495,3 +495,60 @@ def test_profile_selects_the_rules_of_that_profile(tmp_path: Path, capsys) -> No
     code, doc = lint_json(["--profile", "default"], tmp_path, capsys)
     assert [f["rule"] for f in doc["findings"]] == ["DF101"]
     assert run(["lint", "--profile", "strict"], tmp_path).returncode == 2
+
+
+PRIVILEGED_POD = """---
+# Source: chart/templates/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext: {privileged: true}
+"""
+
+
+def test_manifest_stream_on_stdin() -> None:
+    result = run(["lint", "-", "--format", "json", "--select", "K8S002"], ROOT, stdin=PRIVILEGED_POD.encode())
+    assert result.returncode == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["rule"] == "K8S002"
+    assert finding["path"] == "<stdin>"
+    assert finding["field"] == "spec.containers[0].securityContext.privileged"
+
+
+def test_pss_profile_and_version(tmp_path: Path) -> None:
+    write(tmp_path / "k8s" / "pod.yaml", PRIVILEGED_POD.replace("{privileged: true}", "{runAsUser: 0}"))
+    old = run(["lint", "--profile", "pss-restricted", "--pss-version", "v1.22", "--format", "json", "k8s"], tmp_path)
+    new = run(["lint", "--profile", "pss-restricted", "--pss-version", "latest", "--format", "json", "k8s"], tmp_path)
+    assert "K8S104" not in {f["rule"] for f in json.loads(old.stdout)["findings"]}  # runAsUser: from v1.23
+    assert "K8S104" in {f["rule"] for f in json.loads(new.stdout)["findings"]}
+    bad = run(["lint", "--pss-version", "1.x", "k8s"], tmp_path)
+    assert bad.returncode == 2
+    assert "invalid PSS version" in bad.stderr
+
+
+def test_resolve_manifest_json(tmp_path: Path) -> None:
+    write(tmp_path / "deploy.yaml", PRIVILEGED_POD.replace("{privileged: true}", "{runAsUser: 1000}"))
+    result = run(["resolve", "deploy.yaml", "--format", "json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    (ctx,) = json.loads(result.stdout)
+    assert ctx["kind"] == "container"
+    assert ctx["target"] == "Pod/p container app"
+    assert ctx["user"]["uid"] == 1000
+    assert ctx["provenance"]["user"] == "deploy.yaml:10:spec.containers[0].securityContext.runAsUser"
+
+
+def test_helm_chart_templates_are_skipped_in_the_walk(tmp_path: Path) -> None:
+    write(tmp_path / "chart" / "Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    write(
+        tmp_path / "chart" / "templates" / "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: {{ .Release.Name }}}\n",
+    )
+    result = run(["lint", "--format", "json", "."], tmp_path)
+    assert json.loads(result.stdout)["findings"] == []
+    named = run(["lint", "--format", "json", "chart/templates/pod.yaml"], tmp_path)
+    (finding,) = json.loads(named.stdout)["findings"]
+    assert "helm template" in finding["message"]

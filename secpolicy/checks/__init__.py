@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from secpolicy.checks import run_steps, secrets, user
+from secpolicy.checks import container, pss, run_steps, secrets, user
 from secpolicy.checks.base import Check, CheckDef, Hit, NoParams, Params
 from secpolicy.targets import Kind
 
 _STAGE = frozenset({Kind.DOCKERFILE})
+_POD = frozenset({Kind.POD})
+_CONTAINER = frozenset({Kind.CONTAINER})
 
 CHECKS: dict[str, CheckDef] = {
     "run.insecure_build": CheckDef(run_steps.insecure_build, _STAGE),
@@ -17,11 +19,18 @@ CHECKS: dict[str, CheckDef] = {
     "secrets.env_arg": CheckDef(secrets.env_arg, _STAGE),
     "user.named": CheckDef(user.named, _STAGE),
     "user.passwordless_sudo": CheckDef(user.passwordless_sudo, _STAGE),
-    "user.root": CheckDef(user.root, _STAGE),
+    "user.root": CheckDef(user.root, _STAGE | _CONTAINER),
+    "pss.control": CheckDef(pss.control, _POD, pss.ControlParams),
+    "capabilities.dangerous": CheckDef(container.dangerous, _CONTAINER, container.DangerousParams),
+    "capabilities.net_raw": CheckDef(container.net_raw, _CONTAINER),
+    "container.root_group": CheckDef(container.root_group, _CONTAINER),
+    "container.writable_rootfs": CheckDef(container.writable_rootfs, _CONTAINER),
+    "container.env_secret": CheckDef(container.env_secret, _CONTAINER),
+    "container.refused": CheckDef(container.refused, _CONTAINER),
     "user.root_group": CheckDef(user.root_group, _STAGE),
 }
 
 # Findings the engine itself reports (they have rule files but no check function).
-ENGINE_CHECKS = frozenset({"engine.parse_error", "engine.invalid_suppression"})
+ENGINE_CHECKS = frozenset({"engine.parse_error", "engine.invalid_suppression", "engine.duplicate_key"})
 
 __all__ = ["CHECKS", "ENGINE_CHECKS", "Check", "CheckDef", "Hit", "NoParams", "Params"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from secpolicy.checks import container
 from secpolicy.checks.base import Hit, Params, is_windows, stage_label
 from secpolicy.resolve.dockerfile import Analysis
+from secpolicy.resolve.kube import ContainerTarget
 
 
 def _where(analysis: Analysis) -> tuple[int, int]:
@@ -15,8 +17,11 @@ def _where(analysis: Analysis) -> tuple[int, int]:
     return inst.line, inst.column
 
 
-def root(analysis: Analysis, params: Params) -> Iterator[Hit]:
-    """DF101: the target runs as uid 0, or its user cannot be resolved."""
+def root(analysis: Analysis | ContainerTarget, params: Params) -> Iterator[Hit]:
+    """DF101 / K8S201: the target stage or container runs as uid 0, or its user cannot be resolved."""
+    if isinstance(analysis, ContainerTarget):
+        yield from container.root(analysis, params)
+        return
     target = analysis.target
     user = analysis.context.user
     line, column = _where(analysis)

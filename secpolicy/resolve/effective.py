@@ -82,6 +82,7 @@ def effective(
             "no_new_privs": nnp_from,
             "read_only_rootfs": ro_from,
             "seccomp": seccomp_from,
+            **({"run_as_non_root": spec.run_as_non_root.source} if spec.run_as_non_root else {}),
         },
     )
 

@@ -139,17 +139,18 @@ def scratch_user() -> EffectiveUser:
     )
 
 
-def unknown_base_user(ref_text: str, reason: str | None = None) -> EffectiveUser:
+def unknown_base_user(
+    ref_text: str, reason: str | None = None, *, what: str = "base image", fix: str = "set USER"
+) -> EffectiveUser:
     why = reason or (
-        f"base image {ref_text} sets its own user, which is unknown here: "
-        "add it to the image map in secpolicy.yaml or set USER"
+        f"{what} {ref_text} sets its own user, which is unknown here: add it to the image map in secpolicy.yaml or {fix}"
     )
     return EffectiveUser(
         uid=None,
         gid=None,
         name=None,
         known=False,
-        source=Provenance(f"base image {ref_text}"),
+        source=Provenance(f"{what} {ref_text}"),
         reason=why,
     )
 
@@ -170,25 +171,28 @@ class ImageResolver:
         self._built: dict[tuple[str, str | None], EffectiveUser] = {}
         self._resolving: set[tuple[str, str | None]] = set()
 
-    def user(self, ref_text: str) -> EffectiveUser:
+    def user(self, ref_text: str, *, what: str = "base image", fix: str = "set USER") -> EffectiveUser:
+        """``what``/``fix`` word the unknown case for the asker: a Dockerfile's base image, a pod's image."""
         ref = parse_ref(ref_text)
         if ref is None:
-            return unknown_base_user(ref_text, f"base image {ref_text!r} is not a valid image reference")
+            return unknown_base_user(ref_text, f"{what} {ref_text!r} is not a valid image reference", what=what)
         entry = self.config.image(ref)
         if entry is None:
-            return builtin_user(ref) or unknown_base_user(ref_text)
+            return builtin_user(ref) or unknown_base_user(ref_text, what=what, fix=fix)
         from secpolicy.resolve.user import parse_user
         from secpolicy.sources import display
 
         shown = display(self.config.path, self.cwd) if self.config.path else "secpolicy.yaml"
         where = f"image map {shown}:{entry.line}"
         if entry.user is not None:
-            return parse_user(entry.user, Provenance(f"base image {ref_text}: {where} sets user {entry.user}"))
+            return parse_user(entry.user, Provenance(f"{what} {ref_text}: {where} sets user {entry.user}"))
         if entry.dockerfile is None:  # the config loader guarantees one of user and dockerfile
             return unknown_base_user(ref_text, f"{where}: the entry gives no user and no dockerfile")
-        return self._built_by(entry.dockerfile, entry.target, ref_text, where)
+        return self._built_by(entry.dockerfile, entry.target, ref_text, where, what)
 
-    def _built_by(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
+    def _built_by(
+        self, path: Path, target: str | None, ref_text: str, where: str, what: str = "base image"
+    ) -> EffectiveUser:
         key = (str(path.resolve()), target)
         if key in self._built:
             return self._built[key]
@@ -196,7 +200,7 @@ class ImageResolver:
             return unknown_base_user(ref_text, f"{where}: image map refers back to itself ({path})")
         self._resolving.add(key)
         try:
-            result = self._analyse(path, target, ref_text, where)
+            result = self._analyse(path, target, ref_text, where, what)
         except Exception as exc:  # an image-map Dockerfile is untrusted input too
             result = unknown_base_user(
                 ref_text, f"{where}: cannot resolve {path}: internal error: {type(exc).__name__}"
@@ -206,21 +210,23 @@ class ImageResolver:
         self._built[key] = result
         return result
 
-    def _analyse(self, path: Path, target: str | None, ref_text: str, where: str) -> EffectiveUser:
+    def _analyse(self, path: Path, target: str | None, ref_text: str, where: str, what: str) -> EffectiveUser:
         from secpolicy import sources
         from secpolicy.dockerfile.instructions import load
         from secpolicy.dockerfile.syntax import DockerfileSyntaxError
         from secpolicy.resolve.dockerfile import BuildError, TargetNotFound, analyze
+        from secpolicy.sources import display
 
         try:
-            df = load(sources.read(path), str(path))
+            df = load(sources.read(path), display(path, self.cwd))
             analysis = analyze(df, build_args=self.build_args, target=target, base_user=self.user)
         except (sources.SourceError, DockerfileSyntaxError, TargetNotFound, BuildError) as exc:
-            return unknown_base_user(ref_text, f"{where}: cannot resolve {path}: {exc}")
+            return unknown_base_user(ref_text, f"{where}: cannot resolve {display(path, self.cwd)}: {exc}")
         error = analysis.build_error()
         if error is not None:
-            return unknown_base_user(ref_text, f"{where}: {path}:{error.line}: {error.message}")
+            return unknown_base_user(ref_text, f"{where}: {display(path, self.cwd)}:{error.line}: {error.message}")
         user = analysis.target.user
+        shown = display(path, self.cwd)
         return replace(
-            user, source=Provenance(f"base image {ref_text} is built by {path} ({where}); there: {user.source}")
+            user, source=Provenance(f"{what} {ref_text} is built by {shown} ({where}); there: {user.source}")
         )

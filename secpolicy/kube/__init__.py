@@ -1,0 +1,1 @@
+"""Kubernetes manifests: loading with positions, workloads to pod templates, typed pod specs."""

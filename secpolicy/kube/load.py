@@ -1,0 +1,307 @@
+"""Manifests (YAML streams, JSON) to plain values that know where they were written.
+
+PyYAML's constructors lose every position and expand aliases without limit
+(a "billion laughs" document is 9^9 nodes from a few hundred bytes), and its
+Python composer recurses once per nesting level.  So the document is built
+here from libyaml's event stream with an explicit stack:
+
+* mappings are ``Map`` (a dict that also records where each key is),
+  sequences ``Seq`` (a list that records where each item is);
+* an alias is expanded by replaying the events of its anchor, and every
+  replayed node counts against ``MAX_ALIAS_NODES``: the expanded document is
+  at most that much larger than the file, so everything after this is linear;
+* nesting deeper than ``MAX_DEPTH`` and recursive aliases are errors;
+* a duplicate key keeps the last value, as the API server's JSON decoding
+  does, and is recorded so that lint can say so;
+* ``<<`` merge keys are applied (explicit keys win), as go-yaml does.
+
+A syntax error ends a document, not the file: parsing resumes at the next
+``---`` line, so the documents after a broken one are still linted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_DEPTH = 256
+MAX_ALIAS_NODES = 100_000
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+_constructor = yaml.constructor.SafeConstructor()
+_DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+
+Span = tuple[int, int, int, int]  # line, column, end line, end column (1-based; end column exclusive)
+
+
+class Map(dict[str, Any]):
+    """A YAML mapping; ``at[key]`` is where the key is written, ``span`` where the mapping is."""
+
+    __slots__ = ("at", "span")
+
+    def __init__(self, span: Span) -> None:
+        super().__init__()
+        self.span = span
+        self.at: dict[str, Span] = {}
+
+
+class Seq(list[Any]):
+    """A YAML sequence; ``at[i]`` is where item ``i`` starts."""
+
+    __slots__ = ("at", "span")
+
+    def __init__(self, span: Span) -> None:
+        super().__init__()
+        self.span = span
+        self.at: list[Span] = []
+
+
+@dataclass
+class Document:
+    value: Any
+    line: int  # where the document starts
+    duplicates: list[tuple[Span, str]] = field(default_factory=list)  # (where, key) of each repeated key
+
+
+@dataclass(frozen=True)
+class LoadError:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class Stream:
+    documents: list[Document]
+    errors: list[LoadError]
+    block_lines: list[tuple[int, int]]  # (first, last) line of every multi-line scalar: text there is not a comment
+
+
+class _Fail(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.message = line, column, message
+
+
+def load(text: str) -> Stream:
+    """Every document of ``text``; a broken part becomes an error and the documents after it are still read."""
+    stream = Stream([], [], [])
+    offset = 0  # line offset of the chunk being parsed
+    rest = text
+    while True:
+        try:
+            _parse(rest, offset, stream)
+            return stream
+        except _Fail as fail:
+            stream.errors.append(LoadError(fail.line, fail.column, fail.message))
+            # resume at the first document marker from the error's line on (an unclosed
+            # flow collection is reported at the next marker), never at the chunk's own start
+            lines_in = fail.line - offset  # 1-based line within ``rest``
+            cut = max(_line_start(rest, lines_in - 1), 1)
+            marker = _DOC_START.search(rest, cut)
+            if marker is None:
+                return stream
+            offset += rest.count("\n", 0, marker.start())
+            rest = rest[marker.start() :]
+
+
+def _line_start(text: str, line: int) -> int:
+    """Index just past the end of ``line`` (1-based): where line ``line + 1`` starts."""
+    index = 0
+    for _ in range(line):
+        found = text.find("\n", index)
+        if found < 0:
+            return len(text)
+        index = found + 1
+    return index
+
+
+def _events(text: str, offset: int) -> Iterator[Any]:
+    loader = _Loader(text)
+    try:
+        while True:
+            try:
+                if not loader.check_event():
+                    return
+                event = loader.get_event()
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                line = (mark.line + 1 + offset) if mark is not None else offset + 1
+                column = (mark.column + 1) if mark is not None else 1
+                raise _Fail(line, column, f"invalid YAML: {exc.problem or exc.context}") from None
+            except yaml.YAMLError as exc:
+                raise _Fail(offset + 1, 1, f"invalid YAML: {exc}") from None
+            yield event
+    finally:
+        loader.dispose()
+
+
+def _span(event: Any, offset: int) -> Span:
+    start, end = event.start_mark, event.end_mark
+    return (start.line + 1 + offset, start.column + 1, end.line + 1 + offset, end.column + 1)
+
+
+def _scalar(event: Any) -> Any:
+    tag = event.tag
+    value = event.value
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return value  # quoted: always a string
+        tag = _Loader.resolve(_Loader, yaml.ScalarNode, value, (True, False))
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return value.lower() in ("yes", "true", "on")
+    if tag == "tag:yaml.org,2002:int":
+        try:
+            return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
+        except ValueError:
+            return value
+    if tag == "tag:yaml.org,2002:float":
+        try:
+            return _constructor.construct_yaml_float(yaml.ScalarNode(tag, value))
+        except ValueError:
+            return value
+    return value  # strings, timestamps, binary and unknown tags stay text
+
+
+class _Builder:
+    """Builds one document from its events; aliases replay the anchor's events."""
+
+    def __init__(self, events: list[Any], offset: int, stream: Stream) -> None:
+        self.events = events
+        self.offset = offset
+        self.stream = stream
+        self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (first, last) event index
+        self.open_anchors: dict[int, str] = {}  # event index of an open collection -> its anchor
+        self.replayed = 0
+        self.duplicates: list[tuple[Span, str]] = []
+
+    def build(self) -> Any:
+        # frames: [container, pending key or None, key span, merges]
+        stack: list[list[Any]] = []
+        result: Any = None
+        done = False
+        # event sources: [index, end index, index of the alias event replaying it, or -1]
+        sources: list[list[int]] = [[0, len(self.events), -1]]
+        open_starts: list[int] = []  # index of each open collection's start event (for anchors)
+        while sources:
+            src = sources[-1]
+            if src[0] >= src[1]:
+                sources.pop()
+                continue
+            index = src[0]
+            src[0] += 1
+            event = self.events[index]
+            replaying = len(sources) > 1
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                anchor = event.anchor
+                if anchor not in self.anchors:
+                    if anchor in self.open_anchors.values():
+                        raise self._fail(event, f"recursive alias *{anchor}: it refers to the node that contains it")
+                    raise self._fail(event, f"alias *{anchor} refers to an undefined anchor")
+                first, last = self.anchors[anchor]
+                sources.append([first, last + 1, index])
+                continue
+            if replaying:
+                self.replayed += 1
+                if self.replayed > MAX_ALIAS_NODES:
+                    raise self._fail(
+                        self.events[sources[1][2]],  # the outermost alias being expanded
+                        f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?): not expanded further",
+                    )
+            if kind is yaml.ScalarEvent:
+                value: Any = _scalar(event)
+                span = _span(event, self.offset)
+                if span[2] > span[0] and not replaying:
+                    self.stream.block_lines.append((span[0], span[2]))
+                if event.anchor is not None and not replaying:
+                    self.anchors[event.anchor] = (index, index)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise self._fail(event, f"nesting deeper than {MAX_DEPTH} levels")
+                span = _span(event, self.offset)
+                container: Any = Map(span) if kind is yaml.MappingStartEvent else Seq(span)
+                if event.anchor is not None and not replaying:
+                    self.open_anchors[index] = event.anchor
+                stack.append([container, None, None, []])
+                open_starts.append(index)
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                start = open_starts.pop()
+                value = frame[0]
+                if isinstance(value, Map):
+                    for merge_span, merged in frame[3]:
+                        self._merge(value, merged, merge_span)
+                anchor = self.open_anchors.pop(start, None)
+                if anchor is not None:
+                    self.anchors[anchor] = (start, index)
+                span = value.span
+            else:
+                continue  # stream/document start and end are handled by the caller
+            if not stack:
+                result = value
+                done = True
+                continue
+            frame = stack[-1]
+            parent = frame[0]
+            if isinstance(parent, Seq):
+                parent.append(value)
+                parent.at.append(span)
+            elif frame[1] is None and not frame[2]:
+                # a key
+                if isinstance(value, Map | Seq):
+                    raise _Fail(span[0], span[1], "invalid YAML for a manifest: a mapping key must be a scalar")
+                key = event.value if kind is yaml.ScalarEvent else str(value)
+                frame[1] = key
+                frame[2] = span
+            else:
+                key, key_span = frame[1], frame[2]
+                frame[1], frame[2] = None, None
+                if key == "<<" and isinstance(value, Map | Seq):
+                    frame[3].append((key_span, value))
+                    continue
+                if key in parent:
+                    self.duplicates.append((key_span, key))
+                parent[key] = value
+                parent.at[key] = key_span
+        if not done:
+            return None
+        return result
+
+    def _merge(self, target: Map, merged: Any, span: Span) -> None:
+        sources = merged if isinstance(merged, Seq) else [merged]
+        for source in sources:
+            if not isinstance(source, Map):
+                raise _Fail(span[0], span[1], "a << merge key takes a mapping or a list of mappings")
+            for key, value in source.items():
+                if key not in target:
+                    target[key] = value
+                    target.at[key] = source.at[key]
+
+    def _fail(self, event: Any, message: str) -> _Fail:
+        span = _span(event, self.offset)
+        return _Fail(span[0], span[1], message)
+
+
+def _parse(text: str, offset: int, stream: Stream) -> None:
+    events: list[Any] = []
+    start_line = offset + 1
+    for event in _events(text, offset):
+        kind = type(event)
+        if kind is yaml.DocumentStartEvent:
+            events = []
+            start_line = event.start_mark.line + 1 + offset
+        elif kind is yaml.DocumentEndEvent:
+            builder = _Builder(events, offset, stream)
+            value = builder.build()
+            stream.documents.append(Document(value, start_line, builder.duplicates))
+            events = []
+        elif kind is not yaml.StreamStartEvent and kind is not yaml.StreamEndEvent:
+            events.append(event)

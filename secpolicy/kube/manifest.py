@@ -1,0 +1,88 @@
+"""One manifest file to the pods it declares, and the problems that keep parts of it from being judged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from secpolicy.kube.load import Map, Stream, load
+from secpolicy.kube.spec import Pod, decode
+from secpolicy.kube.workloads import WorkloadKind, objects, templates
+
+HELM_HINT = (
+    "this looks like a Helm or Go template ({{ }} is not YAML): lint the rendered output instead, "
+    "e.g. helm template CHART | secpolicy lint -"
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: int
+    message: str
+    field: str | None = None
+
+
+@dataclass
+class Loaded:
+    pods: list[Pod] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: list[tuple[int, int, str]] = field(default_factory=list)  # line, column, key
+    stream: Stream | None = None
+    objects: list[Map] = field(default_factory=list)
+
+
+def _what(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Map):
+        return "a mapping without string apiVersion and kind"
+    return "a scalar"
+
+
+def read(text: str, display: str, workloads: Sequence[WorkloadKind] = ()) -> Loaded:
+    """Pods of every workload in ``text``; YAML that is not Kubernetes at all yields nothing and no problem."""
+    out = Loaded()
+    if "apiVersion" not in text or "kind" not in text:
+        return out  # cheap: CI workflows, package.json, Helm values... never hold an object
+    stream = load(text)
+    out.stream = stream
+    if stream.errors and "{{" in text:
+        first = stream.errors[0]
+        out.problems.append(Problem(first.line, first.column, f"cannot lint this file: {first.message}; {HELM_HINT}"))
+        return out
+    for error in stream.errors:
+        out.problems.append(Problem(error.line, error.column, f"cannot lint this part of the file: {error.message}"))
+    found_objects = [(doc, list(objects(doc.value))) for doc in stream.documents]
+    if not any(objs for _, objs in found_objects):
+        return out  # not a Kubernetes manifest
+    for doc, objs in found_objects:
+        if not objs and doc.value is not None:
+            out.problems.append(
+                Problem(
+                    doc.line,
+                    1,
+                    f"cannot lint the document at line {doc.line}: it is {_what(doc.value)}, not a Kubernetes "
+                    "object (kubectl would reject it)",
+                )
+            )
+            continue
+        if objs:
+            out.duplicates += [(span[0], span[1], key) for span, key in doc.duplicates]
+        for obj, obj_path in objs:
+            out.objects.append(obj)
+            for template in templates(obj, obj_path, workloads):
+                decoded = decode(template, display)
+                if isinstance(decoded, Pod):
+                    out.pods.append(decoded)
+                    continue
+                for problem in decoded:
+                    out.problems.append(
+                        Problem(
+                            problem.at.line,
+                            problem.at.column,
+                            f"cannot lint {template.label}: {problem.message}; the API server would reject it",
+                            problem.at.field,
+                        )
+                    )
+    return out

@@ -1,0 +1,178 @@
+"""A pod's containers as targets: the declared spec for PSS, the effective context for the runtime rules.
+
+The effective context of a container follows the kubelet
+(``pkg/securitycontext/util.go`` ``DetermineEffectiveSecurityContext``):
+runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions (as a whole) and
+seccompProfile of the container win over the pod's; capabilities,
+privileged, allowPrivilegeEscalation, readOnlyRootFilesystem and procMount
+exist only per container; supplementalGroups and fsGroup only per pod.  With
+neither runAsUser set, the image's own user decides, found by the
+``ImageResolver`` (image map, a Dockerfile of the repository, the built-in
+table).  ``runAsNonRoot: true`` is checked at start the way the kubelet does
+(``verifyRunAsNonRoot``): uid 0 or a user *name* in the image refuses to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from secpolicy.kube.pss import Version
+from secpolicy.kube.spec import Container, Pod, SecurityContext, Val
+from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenance
+from secpolicy.resolve.effective import Resolved, SecuritySpec, effective
+from secpolicy.resolve.images import ImageResolver
+from secpolicy.resolve.user import numeric
+
+
+@dataclass(frozen=True)
+class PodTarget:
+    """A pod (or pod template) as PSS judges it: the declared spec, at a level and version."""
+
+    pod: Pod
+    level: str
+    version: Version
+
+
+@dataclass(frozen=True)
+class ContainerTarget:
+    pod: Pod
+    container: Container
+    context: EffectiveContext
+
+    @property
+    def label(self) -> str:
+        return f"{self.pod.label} {self.container.label}"
+
+
+def _from(val: Val[object], what: str | None = None) -> Provenance:
+    at = val.at
+    return Provenance(what or "", at.path, at.line, at.column, at.field)
+
+
+def _pick(container_sc: SecurityContext | None, pod_sc: SecurityContext | None, name: str) -> Val[object] | None:
+    for sc in (container_sc, pod_sc):
+        if sc is not None:
+            value = getattr(sc, name)
+            if value is not None:
+                return value  # type: ignore[no-any-return]
+    return None
+
+
+def _resolved(val: Val[object] | None) -> Resolved[object] | None:
+    return Resolved(val.value, _from(val)) if val is not None else None
+
+
+KUBELET_SECCOMP_DEFAULT = Provenance("kubelet default: Unconfined unless the kubelet runs with --seccomp-default")
+
+
+def container_context(
+    pod: Pod, container: Container, images: ImageResolver, runtime: str = "containerd"
+) -> EffectiveContext:
+    csc, psc = container.security_context, pod.security_context
+    uid = _pick(csc, psc, "run_as_user")
+    gid = _pick(csc, psc, "run_as_group")
+    non_root = _pick(csc, psc, "run_as_non_root")
+    seccomp_profile = csc.seccomp if csc is not None and csc.seccomp is not None else (psc.seccomp if psc else None)
+    caps = csc.capabilities if csc is not None else None
+
+    image_user = _image_user(container, images)
+    user = _user(image_user, uid, gid, psc)
+
+    seccomp: Resolved[str]
+    if seccomp_profile is not None and seccomp_profile.type is not None:
+        seccomp = Resolved(seccomp_profile.type.value, _from(seccomp_profile.type))
+    else:
+        seccomp = Resolved("Unconfined", KUBELET_SECCOMP_DEFAULT)
+    ape = csc.allow_privilege_escalation if csc is not None else None
+    spec = SecuritySpec(
+        cap_add=Resolved(tuple(c.value for c in caps.add), _from(Val(None, caps.at))) if caps and caps.add else None,
+        cap_drop=Resolved(tuple(c.value for c in caps.drop), _from(Val(None, caps.at))) if caps and caps.drop else None,
+        privileged=_resolved(csc.privileged if csc else None),  # type: ignore[arg-type]
+        # AddNoNewPrivileges: only an explicit allowPrivilegeEscalation=false sets no_new_privs
+        no_new_privs=Resolved(not ape.value, _from(ape)) if ape is not None else None,
+        run_as_non_root=_resolved(non_root),  # type: ignore[arg-type]
+        read_only_rootfs=_resolved(csc.read_only_root_filesystem if csc else None),  # type: ignore[arg-type]
+        seccomp=seccomp,
+    )
+    context = effective("container", container.at.path, f"{pod.label} {container.label}", spec, user, runtime)
+    hosts = tuple(
+        name
+        for name, val in (("network", pod.host_network), ("pid", pod.host_pid), ("ipc", pod.host_ipc))
+        if val is not None and val.value
+    )
+    provenance = dict(context.provenance)
+    if gid is not None:
+        provenance["gid"] = _from(gid)
+    return replace(
+        context,
+        host_namespaces=hosts,
+        start_error=_kubelet_refuses(context, uid),
+        provenance=provenance,
+    )
+
+
+def _image_user(container: Container, images: ImageResolver) -> EffectiveUser:
+    fix = "set runAsUser (and runAsNonRoot: true)"
+    if container.image is None or not container.image.value:
+        return EffectiveUser(
+            None,
+            None,
+            None,
+            False,
+            Provenance("no image"),
+            reason=f"{container.label} names no image, so its user is unknown: {fix}",
+        )
+    user = images.user(container.image.value, what="image", fix=fix)
+    return user
+
+
+def _user(
+    image_user: EffectiveUser, uid: Val[object] | None, gid: Val[object] | None, psc: SecurityContext | None
+) -> EffectiveUser:
+    groups: set[int] = set()
+    if psc is not None:
+        groups.update(g.value for g in psc.supplemental_groups)
+        if psc.fs_group is not None:
+            groups.add(psc.fs_group.value)  # the kubelet adds fsGroup to the supplementary groups
+    if uid is not None:
+        value = int(uid.value)  # type: ignore[call-overload]
+        # without runAsGroup the runtime takes the uid's group from the image's /etc/passwd (else 0)
+        same = image_user.known and image_user.uid == value
+        user = EffectiveUser(
+            uid=value,
+            gid=image_user.gid if same else None,
+            name=None,
+            known=True,
+            source=_from(uid),
+            spec=str(value),
+        )
+    else:
+        user = image_user
+    if gid is not None:
+        user = replace(user, gid=int(gid.value), group=str(gid.value))  # type: ignore[call-overload]
+    return replace(user, groups=tuple(sorted(groups | set(user.groups))))
+
+
+def _kubelet_refuses(context: EffectiveContext, uid: Val[object] | None) -> str | None:
+    """Why the kubelet will not start the container under runAsNonRoot (``verifyRunAsNonRoot``), if it will not."""
+    if not context.run_as_non_root:
+        return None
+    user = context.user
+    if uid is not None:
+        return "runAsUser 0 breaks runAsNonRoot: the kubelet refuses to start it" if uid.value == 0 else None
+    if not user.known:
+        return None  # the kubelet checks the image's user at start; it cannot start as root
+    if user.uid == 0 or (user.uid is None and user.name == "root"):
+        return "the image runs as root and runAsNonRoot is true: the kubelet refuses to start it"
+    if numeric((user.spec or "").partition(":")[0]) is None:
+        return (
+            f"the image's user is the name {user.name!r}, not a numeric uid: the kubelet cannot verify runAsNonRoot "
+            "and refuses to start it (set runAsUser, or a numeric USER in the image)"
+        )
+    return None
+
+
+def where(context: EffectiveContext, fallback: Location) -> Location:
+    """The location that decided the user, when it is in the same file, else ``fallback``."""
+    source = context.user.source.location
+    return source if source is not None and source.path == fallback.path else fallback

@@ -1,0 +1,113 @@
+"""The effective context of containers: pod over container, image user, capabilities, kubelet refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secpolicy import catalog, config
+from secpolicy.engine import Engine, LintOptions
+from secpolicy.model import EffectiveContext
+
+RULES = catalog.load()
+
+
+def contexts(text: str, cfg: config.Config | None = None) -> dict[str, EffectiveContext]:
+    result = Engine(RULES, LintOptions(config=cfg or config.Config())).resolve_manifest(text, "m.yaml")
+    return {c.target: c for c in result.contexts or []}
+
+
+POD = """apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    fsGroup: 2000
+    supplementalGroups: [4000]
+    seccompProfile: {type: RuntimeDefault}
+  initContainers:
+  - name: init
+    image: busybox:1.36
+    securityContext:
+      runAsUser: 0
+      capabilities: {drop: [ALL], add: [chown, CAP_NET_BIND_SERVICE]}
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      seccompProfile: {type: Localhost, localhostProfile: p.json}
+  ephemeralContainers:
+  - name: debug
+    image: busybox:1.36
+    securityContext: {privileged: true}
+"""
+
+
+def test_container_over_pod_and_pod_only_fields() -> None:
+    got = contexts(POD)
+    assert set(got) == {"Pod/p init container init", "Pod/p container app", "Pod/p ephemeral container debug"}
+    app = got["Pod/p container app"]
+    assert (app.user.uid, app.user.gid, app.user.groups) == (1000, 3000, (2000, 4000))
+    assert str(app.provenance["user"]) == "m.yaml:6:spec.securityContext.runAsUser"
+    assert str(app.provenance["gid"]) == "m.yaml:7:spec.securityContext.runAsGroup"
+    assert app.seccomp == "Localhost"
+    assert app.no_new_privs is True
+    assert app.read_only_rootfs is True
+    assert app.capabilities.effective == ()  # non-root: nothing after exec
+    assert "NET_RAW" in app.capabilities.bounding
+    init = got["Pod/p init container init"]
+    assert init.user.uid == 0
+    assert init.capabilities.bounding == ("CHOWN", "NET_BIND_SERVICE")  # any case, with or without CAP_
+    assert init.capabilities.effective == ("CHOWN", "NET_BIND_SERVICE")  # root holds its bounding set
+    assert init.seccomp == "RuntimeDefault"
+    debug = got["Pod/p ephemeral container debug"]
+    assert debug.privileged is True
+    assert len(debug.capabilities.bounding) == 41
+
+
+def test_defaults_without_a_security_context() -> None:
+    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: x}]\n"
+    (ctx,) = contexts(text).values()
+    assert ctx.user.known is False
+    assert ctx.seccomp == "Unconfined"
+    assert "kubelet default" in str(ctx.provenance["seccomp"])
+    assert ctx.no_new_privs is False
+    assert ctx.host_namespaces == ("network",)
+    assert len(ctx.capabilities.bounding) == 14
+
+
+def test_cri_o_defaults(tmp_path: Path) -> None:
+    (tmp_path / "secpolicy.yaml").write_text("runtime-defaults: cri-o\n")
+    cfg = config.load(tmp_path / "secpolicy.yaml")
+    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n"
+    (ctx,) = contexts(text, cfg).values()
+    assert "NET_RAW" not in ctx.capabilities.bounding
+    assert len(ctx.capabilities.bounding) == 9
+
+
+def test_image_user_through_a_dockerfile(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM debian:12\nRUN useradd -u 10001 app\nUSER 10001\n")
+    (tmp_path / "secpolicy.yaml").write_text("images:\n  ghcr.io/acme/svc: {dockerfile: svc/Dockerfile}\n")
+    cfg = config.load(tmp_path / "secpolicy.yaml")
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: ghcr.io/acme/svc:2}]\n"
+    )
+    (ctx,) = contexts(text, cfg).values()
+    assert ctx.user.uid == 10001
+    assert "svc/Dockerfile" in str(ctx.user.source)
+    assert "USER 10001" in str(ctx.user.source)
+
+
+def test_kubelet_refusals() -> None:
+    base = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers:\n"
+    zero = contexts(base + "  - {name: a, image: x, securityContext: {runAsUser: 0}}\n")
+    assert "runAsUser 0" in (next(iter(zero.values())).start_error or "")
+    ok = contexts(base + "  - {name: a, image: x, securityContext: {runAsUser: 5}}\n")
+    assert next(iter(ok.values())).start_error is None
+    unknown = contexts(base + "  - {name: a, image: x}\n")
+    assert next(iter(unknown.values())).start_error is None  # decided at start, never as root
