@@ -25,7 +25,7 @@ T_co = TypeVar("T_co", covariant=True)
 # int32 fields that validation keeps non-negative (runAsUser, runAsGroup, fsGroup, supplementalGroups)
 _MAX_ID = 2**31 - 1
 CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")  # PSA's visitContainers order
-# the volume sources of core/v1 Volume, in the order PSA's restrictedVolumes names them
+# the volume sources of core/v1 Volume: first the nine PSA's restrictedVolumes allows, then the others
 VOLUME_SOURCES = (
     "configMap",
     "csi",
