@@ -10,7 +10,9 @@ ratios.  Also times ``secpolicy lint`` of a single Dockerfile (the pre-commit
 case).  Wall-clock times on a shared 2-core machine are noisy: the best of
 ``--repeat`` runs is reported.  Then the pathological-input section
 (``bench/pathological.py``): time per input at 1x and 4x size, and the growth
-ratio, which must stay at or under 5.
+ratio, which must stay at or under 5.  The Kubernetes section
+(``bench/kube.py``) runs in between: PSA fixtures plus generated manifests
+against ``checkov --framework kubernetes``, and its linear growth.
 """
 
 from __future__ import annotations
@@ -188,10 +190,12 @@ def main() -> int:
     print("one Dockerfile, whole process, median of", rounds, "(target for secpolicy: <= 150 ms)")
     for tool, ms in one.items():
         print(f"  {tool:<24} {ms:6.0f} ms")
+    print("\n== Kubernetes manifests (bench/kube.py)")
+    kube = subprocess.run([sys.executable, str(HERE / "kube.py"), "--repeat", str(args.repeat)], check=False).returncode
     if args.no_pathological:
-        return 0
+        return kube
     print("\n== pathological inputs (bench/pathological.py)")
-    return subprocess.run([sys.executable, str(HERE / "pathological.py")], check=False).returncode
+    return subprocess.run([sys.executable, str(HERE / "pathological.py")], check=False).returncode or kube
 
 
 if __name__ == "__main__":

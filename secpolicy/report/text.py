@@ -64,6 +64,8 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
             value = f"unknown: {user.reason}"
         caps = ctx.capabilities
         held = "unknown (depends on the user)" if caps.effective is None else (",".join(caps.effective) or "none")
+        if user.groups:
+            value += f" groups={','.join(str(g) for g in user.groups)}"
         rows = [
             ("user", value, ctx.provenance.get("user")),
             ("capabilities", held, ctx.provenance.get("capabilities")),
@@ -72,6 +74,14 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
             ("no_new_privs", str(ctx.no_new_privs).lower(), ctx.provenance.get("no_new_privs")),
             ("seccomp", ctx.seccomp, ctx.provenance.get("seccomp")),
         ]
+        if ctx.run_as_non_root is not None:
+            rows.append(("runAsNonRoot", str(ctx.run_as_non_root).lower(), ctx.provenance.get("run_as_non_root")))
+        if ctx.kind == "container":
+            rows.append(("read-only fs", str(ctx.read_only_rootfs).lower(), ctx.provenance.get("read_only_rootfs")))
+        if ctx.host_namespaces:
+            rows.append(("host", ",".join(ctx.host_namespaces), None))
+        if ctx.start_error:
+            rows.append(("will not start", ctx.start_error, None))
         out.append(f"{ctx.path} [{ctx.target}]")
         for key, val, src in rows:
             out.append(f"  {key:<13} {val}" + (f"  <- {src}" if src else ""))
