@@ -70,7 +70,7 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         cfg = config.load(cfg_path) if cfg_path else config.Config()
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    from secpolicy.kube.pss import VersionError, parse_version
+    from secpolicy.kube.versions import VersionError, parse_version
 
     try:
         version = parse_version(settings.pss_version)

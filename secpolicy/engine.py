@@ -14,12 +14,10 @@ from secpolicy.config import Config
 from secpolicy.discover import MANIFEST_SUFFIXES
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
-from secpolicy.kube.pss import NEWEST, Version
-from secpolicy.kube.suppress import manifest_suppressions
+from secpolicy.kube.versions import NEWEST, Version
 from secpolicy.model import EffectiveContext, Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
 from secpolicy.resolve.images import ImageResolver
-from secpolicy.resolve.kube import ContainerTarget, PodTarget, container_context
 from secpolicy.suppress import scan
 from secpolicy.targets import Kind
 
@@ -201,6 +199,8 @@ class Engine:
 
     def _manifest(self, text: str, display: str, *, resolve: bool) -> FileResult:
         from secpolicy.kube import manifest
+        from secpolicy.kube.suppress import manifest_suppressions
+        from secpolicy.resolve.kube import ContainerTarget, PodTarget, container_context
 
         result = FileResult(display, contexts=[] if resolve else None)
         loaded = manifest.read(text, display, self.options.config.workloads)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from secpolicy import secrets
 from secpolicy.checks.base import Hit, Params
-from secpolicy.kube.spec import Container, Val
 from secpolicy.model import Location
 from secpolicy.resolve.capabilities import normalise
-from secpolicy.resolve.kube import ContainerTarget
+
+if TYPE_CHECKING:
+    from secpolicy.kube.spec import Container, Val
+    from secpolicy.resolve.kube import ContainerTarget
 
 
 def _hit(target: ContainerTarget, message: str, at: Location, key: str = "") -> Hit:

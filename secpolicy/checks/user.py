@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from secpolicy.checks import container
 from secpolicy.checks.base import Hit, Params, is_windows, stage_label
 from secpolicy.resolve.dockerfile import Analysis
-from secpolicy.resolve.kube import ContainerTarget
+
+if TYPE_CHECKING:
+    from secpolicy.resolve.kube import ContainerTarget
 
 
 def _where(analysis: Analysis) -> tuple[int, int]:
@@ -19,7 +22,7 @@ def _where(analysis: Analysis) -> tuple[int, int]:
 
 def root(analysis: Analysis | ContainerTarget, params: Params) -> Iterator[Hit]:
     """DF101 / K8S201: the target stage or container runs as uid 0, or its user cannot be resolved."""
-    if isinstance(analysis, ContainerTarget):
+    if not isinstance(analysis, Analysis):
         yield from container.root(analysis, params)
         return
     target = analysis.target

@@ -28,36 +28,14 @@ from typing import Any
 
 import yaml
 
+from secpolicy.kube.nodes import Map, Seq, Span
+
 MAX_DEPTH = 256
 MAX_ALIAS_NODES = 100_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 _constructor = yaml.constructor.SafeConstructor()
 _DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
-
-Span = tuple[int, int, int, int]  # line, column, end line, end column (1-based; end column exclusive)
-
-
-class Map(dict[str, Any]):
-    """A YAML mapping; ``at[key]`` is where the key is written, ``span`` where the mapping is."""
-
-    __slots__ = ("at", "span")
-
-    def __init__(self, span: Span) -> None:
-        super().__init__()
-        self.span = span
-        self.at: dict[str, Span] = {}
-
-
-class Seq(list[Any]):
-    """A YAML sequence; ``at[i]`` is where item ``i`` starts."""
-
-    __slots__ = ("at", "span")
-
-    def __init__(self, span: Span) -> None:
-        super().__init__()
-        self.span = span
-        self.at: list[Span] = []
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from secpolicy.kube.load import Map, Stream, load
+from secpolicy.kube.load import Stream, load
+from secpolicy.kube.nodes import Map
 from secpolicy.kube.spec import Pod, decode
 from secpolicy.kube.workloads import WorkloadKind, objects, templates
 

@@ -11,16 +11,16 @@ per control.  PSA's wording is kept: the reason, then what must change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
 from secpolicy.kube.spec import Container, Pod, SecurityContext, Val
+from secpolicy.kube.versions import NEWEST, Version, VersionError, parse_version
 from secpolicy.model import Location
 
-NEWEST = 35  # the newest minor version pod-security-admission v0.36.2 defines checks for
-OLDEST = 0
+__all__ = ["NEWEST", "Version", "VersionError", "parse_version"]
+
 LEVELS = ("baseline", "restricted")
 
 
@@ -32,32 +32,6 @@ class Violation:
 
 
 Fn = Callable[[Pod], list[Violation]]
-
-
-@dataclass(frozen=True)
-class Version:
-    minor: int  # Kubernetes 1.<minor>
-
-    def __str__(self) -> str:
-        return f"v1.{self.minor}"
-
-
-class VersionError(ValueError):
-    pass
-
-
-_VERSION = re.compile(r"v?1\.(0|[1-9][0-9]*)")
-
-
-def parse_version(text: str) -> Version:
-    """``v1.30``, ``1.30`` or ``latest``; versions newer than PSA knows clamp to the newest, as PSA does."""
-    text = text.strip()
-    if text == "latest":
-        return Version(NEWEST)
-    match = _VERSION.fullmatch(text)
-    if match is None:
-        raise VersionError(f"invalid PSS version {text!r}: use v1.N (e.g. v1.30) or latest")
-    return Version(min(int(match.group(1)), NEWEST))
 
 
 # -- helpers -------------------------------------------------------------

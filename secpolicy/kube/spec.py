@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from secpolicy.kube.load import Map, Seq, Span
+from secpolicy.kube.nodes import Map, Seq, Span
 from secpolicy.kube.workloads import PodTemplate, join
 from secpolicy.model import Location
 

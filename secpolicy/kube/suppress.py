@@ -23,7 +23,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from secpolicy.kube.load import Map, Seq
+from secpolicy.kube.nodes import Map, Seq
 from secpolicy.suppress import Entries, pragma
 
 if TYPE_CHECKING:

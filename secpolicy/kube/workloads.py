@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secpolicy.kube.load import Map, Seq
+from secpolicy.kube.nodes import Map, Seq
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from secpolicy.kube.pss import Version
 from secpolicy.kube.spec import Container, Pod, SecurityContext, Val
+from secpolicy.kube.versions import Version
 from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenance
 from secpolicy.resolve.effective import Resolved, SecuritySpec, effective
 from secpolicy.resolve.images import ImageResolver

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from secpolicy.kube.load import MAX_ALIAS_NODES, MAX_DEPTH, Map, Seq, load
+from secpolicy.kube.load import MAX_ALIAS_NODES, MAX_DEPTH, load
+from secpolicy.kube.nodes import Map, Seq
 
 
 def test_positions_of_keys_and_items() -> None:

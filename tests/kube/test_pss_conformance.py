@@ -87,3 +87,10 @@ def test_versions_and_levels_follow_psa_registry() -> None:
         except pss.VersionError:
             continue
         raise AssertionError(f"{bad!r} accepted")
+
+
+def test_control_ids_kept_in_step() -> None:
+    from secpolicy.kube.versions import CONTROL_IDS
+
+    assert set(pss.CONTROLS) == CONTROL_IDS
+    assert set(CONTROL_RULE) == CONTROL_IDS  # one rule per control
