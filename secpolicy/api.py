@@ -118,10 +118,16 @@ def collect(
     for path in paths:
         if str(path) == "-":
             try:
-                data = stdin.read(sources.MAX_BYTES + 1) if stdin is not None else b""
-                text = sources.decode(data)
+                # a rendered chart is a manifest stream: read up to the manifest limit, then decide
+                data = stdin.read(sources.MAX_MANIFEST_BYTES + 1) if stdin is not None else b""
+                text = sources.decode(data, sources.MAX_MANIFEST_BYTES)
                 name = settings.stdin_filename
-                if _looks_like_manifest(name, text):
+                manifest = _looks_like_manifest(name, text)
+                if not manifest and len(data) > sources.MAX_BYTES:
+                    raise sources.SourceError(
+                        f"file is too large ({len(data)} bytes; the limit is {sources.MAX_BYTES})"
+                    )
+                if manifest:
                     results.append(eng.resolve_manifest(text, name) if resolve_only else eng.lint_manifest(text, name))
                 else:
                     results.append(eng.resolve_text(text, name) if resolve_only else eng.lint_text(text, name))

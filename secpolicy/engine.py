@@ -79,14 +79,20 @@ class Engine:
 
     # -- linting -------------------------------------------------------------
     def read_and_lint(self, path: Path, display: str) -> FileResult:
-        return self._read(path, display, self.lint_manifest if is_manifest(path.name) else self.lint_text)
+        if is_manifest(path.name):
+            return self._read(path, display, self.lint_manifest, sources.MAX_MANIFEST_BYTES)
+        return self._read(path, display, self.lint_text)
 
     def read_and_resolve(self, path: Path, display: str) -> FileResult:
-        return self._read(path, display, self.resolve_manifest if is_manifest(path.name) else self.resolve_text)
+        if is_manifest(path.name):
+            return self._read(path, display, self.resolve_manifest, sources.MAX_MANIFEST_BYTES)
+        return self._read(path, display, self.resolve_text)
 
-    def _read(self, path: Path, display: str, then: Callable[[str, str], FileResult]) -> FileResult:
+    def _read(
+        self, path: Path, display: str, then: Callable[[str, str], FileResult], limit: int = sources.MAX_BYTES
+    ) -> FileResult:
         try:
-            text = sources.read(path)
+            text = sources.read(path, limit)
         except sources.SourceError as exc:
             return self.unreadable(display, exc)
         return then(text, display)

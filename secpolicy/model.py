@@ -141,6 +141,8 @@ class EffectiveContext:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     host_namespaces: tuple[str, ...] = ()  # network, pid, ipc shared with the host
     start_error: str | None = None  # why the kubelet will refuse to start it (runAsNonRoot verification)
+    selinux: str | None = None  # the effective seLinuxOptions ("type=spc_t level=s0:c1"), None: the runtime's
+    apparmor: str | None = None  # the effective AppArmor profile
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -156,6 +158,8 @@ class EffectiveContext:
             "seccomp": self.seccomp,
             "host_namespaces": list(self.host_namespaces),
             "start_error": self.start_error,
+            "selinux": self.selinux,
+            "apparmor": self.apparmor,
             "provenance": {k: str(v) for k, v in self.provenance.items()},
         }
 

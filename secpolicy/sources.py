@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 MAX_BYTES = 4 * 1024 * 1024  # real Dockerfiles are kilobytes; this is a guard, not a target
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # all-in-one install manifests with CRDs reach megabytes
 
 
 class SourceError(Exception):
@@ -18,9 +19,9 @@ class SourceError(Exception):
         self.line = line
 
 
-def decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise SourceError(f"file is too large ({len(data)} bytes; the limit is {MAX_BYTES})")
+def decode(data: bytes, limit: int = MAX_BYTES) -> str:
+    if len(data) > limit:
+        raise SourceError(f"file is too large ({len(data)} bytes; the limit is {limit})")
     if b"\0" in data:
         line = data[: data.index(b"\0")].count(b"\n") + 1
         raise SourceError("binary file (contains a NUL byte)", line)
@@ -31,7 +32,7 @@ def decode(data: bytes) -> str:
         raise SourceError(f"invalid UTF-8 at byte {exc.start}", line) from None
 
 
-def read(path: Path) -> str:
+def read(path: Path, limit: int = MAX_BYTES) -> str:
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
@@ -39,15 +40,15 @@ def read(path: Path) -> str:
         if not stat.S_ISREG(st.st_mode):
             raise SourceError("not a regular file (device, socket or pipe)")
         size = st.st_size
-        if size > MAX_BYTES:
-            raise SourceError(f"file is too large ({size} bytes; the limit is {MAX_BYTES})")
+        if size > limit:
+            raise SourceError(f"file is too large ({size} bytes; the limit is {limit})")
         with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = fh.read(limit + 1)
     except SourceError:
         raise
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
-    return decode(data)
+    return decode(data, limit)
 
 
 def display(path: Path, base: Path | None = None) -> str:

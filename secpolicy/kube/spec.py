@@ -359,7 +359,7 @@ class _Decoder:
                 supplemental_groups=self.items(sc, "supplementalGroups", field, self.item_id),
                 sysctls=self.items(sc, "sysctls", field, sysctl),
             )
-        return SecurityContext(
+        result = SecurityContext(
             at,
             **common,
             privileged=self.boolean(sc, "privileged", field),
@@ -368,6 +368,16 @@ class _Decoder:
             capabilities=self.capabilities(sc, field),
             proc_mount=self.string(sc, "procMount", field),
         )
+        ape = result.allow_privilege_escalation
+        if ape is not None and ape.value is False:
+            # API validation (ValidateSecurityContext): escalation is always possible with these
+            if result.privileged is not None and result.privileged.value:
+                raise self.fail(ape.at, "cannot be false when privileged is true (the API server rejects it)")
+            if result.capabilities is not None and any(c.value == "CAP_SYS_ADMIN" for c in result.capabilities.add):
+                raise self.fail(
+                    ape.at, "cannot be false when capabilities.add has CAP_SYS_ADMIN (the API server rejects it)"
+                )
+        return result
 
     def container(self, group: str, index: int, value: Any, at: Location) -> Container:
         c = self.item_map(value, at)

@@ -78,6 +78,10 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
             rows.append(("runAsNonRoot", str(ctx.run_as_non_root).lower(), ctx.provenance.get("run_as_non_root")))
         if ctx.kind == "container":
             rows.append(("read-only fs", str(ctx.read_only_rootfs).lower(), ctx.provenance.get("read_only_rootfs")))
+        if ctx.kind == "container":
+            rows.append(("apparmor", ctx.apparmor or "", ctx.provenance.get("apparmor")))
+        if ctx.selinux:
+            rows.append(("selinux", ctx.selinux, ctx.provenance.get("selinux")))
         if ctx.host_namespaces:
             rows.append(("host", ",".join(ctx.host_namespaces), None))
         if ctx.start_error:

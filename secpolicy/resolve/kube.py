@@ -103,12 +103,57 @@ def container_context(
     provenance = dict(context.provenance)
     if gid is not None:
         provenance["gid"] = _from(gid)
+    if context.privileged:
+        # "AllowPrivilegeEscalation is true always when the container is run as privileged" (API docs)
+        provenance["no_new_privs"] = provenance["privileged"]
+    selinux, selinux_from = _selinux(csc, psc)
+    apparmor, apparmor_from = _apparmor(pod, container, csc, psc, context.privileged)
+    provenance["apparmor"] = apparmor_from
+    if selinux_from is not None:
+        provenance["selinux"] = selinux_from
     return replace(
         context,
+        selinux=selinux,
+        apparmor=apparmor,
         host_namespaces=hosts,
         start_error=_kubelet_refuses(context, uid),
         provenance=provenance,
     )
+
+
+def _selinux(csc: SecurityContext | None, psc: SecurityContext | None) -> tuple[str | None, Provenance | None]:
+    """seLinuxOptions of the container replace the pod's as a whole (no per-field merge)."""
+    for sc in (csc, psc):
+        if sc is not None and sc.selinux is not None:
+            opts = sc.selinux
+            parts = [
+                f"{k}={v}"
+                for k, v in (("user", opts.user), ("role", opts.role), ("type", opts.type), ("level", opts.level))
+                if v
+            ]
+            at = opts.at
+            return " ".join(parts) or "(empty)", Provenance("", at.path, at.line, at.column, at.field)
+    return None, None
+
+
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _apparmor(
+    pod: Pod, container: Container, csc: SecurityContext | None, psc: SecurityContext | None, privileged: bool
+) -> tuple[str, Provenance]:
+    """The container's appArmorProfile, else the pod's, else the legacy annotation (kubelet ``apparmor.GetProfile``)."""
+    for sc in (csc, psc):
+        if sc is not None and sc.apparmor is not None and sc.apparmor.type is not None:
+            return sc.apparmor.type.value, _from(sc.apparmor.type)
+    annotation = pod.annotations.get(APPARMOR_ANNOTATION + container.name)
+    if annotation is not None and annotation.value:
+        value = annotation.value
+        shown = "RuntimeDefault" if value == "runtime/default" else "Unconfined" if value == "unconfined" else value
+        return shown, _from(annotation)
+    if privileged:
+        return "Unconfined", Provenance("privileged: true runs without an AppArmor profile")
+    return "RuntimeDefault", Provenance("runtime default (on nodes with AppArmor enabled)")
 
 
 def _image_user(container: Container, images: ImageResolver) -> EffectiveUser:

@@ -111,3 +111,49 @@ def test_kubelet_refusals() -> None:
     assert next(iter(ok.values())).start_error is None
     unknown = contexts(base + "  - {name: a, image: x}\n")
     assert next(iter(unknown.values())).start_error is None  # decided at start, never as root
+
+
+def test_selinux_replaced_whole_and_apparmor_order() -> None:
+    text = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/b: localhost/k8s-b
+spec:
+  securityContext:
+    seLinuxOptions: {user: system_u, level: "s0:c1"}
+    appArmorProfile: {type: Unconfined}
+  containers:
+  - name: a
+    image: x
+    securityContext:
+      seLinuxOptions: {type: container_t}
+      appArmorProfile: {type: RuntimeDefault}
+  - name: b
+    image: x
+    securityContext:
+      privileged: true
+"""
+    got = contexts(text)
+    a, b = got["Pod/p container a"], got["Pod/p container b"]
+    assert a.selinux == "type=container_t"  # the container's struct replaces the pod's, no merge
+    assert b.selinux == "user=system_u level=s0:c1"
+    assert a.apparmor == "RuntimeDefault"
+    assert b.apparmor == "Unconfined"  # the pod-level field wins over the annotation
+    assert str(b.provenance["no_new_privs"]) == str(b.provenance["privileged"])
+
+
+def test_escalation_false_with_privileged_is_rejected() -> None:
+    from secpolicy.engine import Engine, LintOptions
+
+    base = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n"
+    for extra in ("      privileged: true\n", "      capabilities: {add: [CAP_SYS_ADMIN]}\n"):
+        findings = (
+            Engine(RULES, LintOptions())
+            .lint_manifest(base + extra + "      allowPrivilegeEscalation: false\n", "m.yaml")
+            .findings
+        )
+        (error,) = [f for f in findings if f.rule == "SP001"]
+        assert error.field == "spec.containers[0].securityContext.allowPrivilegeEscalation"
+        assert "rejects" in error.message
