@@ -552,3 +552,17 @@ def test_helm_chart_templates_are_skipped_in_the_walk(tmp_path: Path) -> None:
     named = run(["lint", "--format", "json", "chart/templates/pod.yaml"], tmp_path)
     (finding,) = json.loads(named.stdout)["findings"]
     assert "helm template" in finding["message"]
+
+
+def test_bundled_examples_demo() -> None:
+    """What `bash dev.sh demo` shows: Dockerfiles and a manifest whose image resolves through its Dockerfile."""
+    lint = run(["lint", "examples", "--format", "json", "--fail-on", "never"], ROOT)
+    findings = json.loads(lint.stdout)["findings"]
+    by_target = {(f["path"], f["target"]) for f in findings}
+    assert ("examples/deploy/worker.yaml", "CronJob/cleanup") in by_target
+    assert not [f for f in findings if (f["target"] or "").startswith("Deployment/worker")]
+    assert {"K8S001", "K8S206", "DF101"} <= {f["rule"] for f in findings}
+    resolved = json.loads(run(["resolve", "examples/deploy/worker.yaml", "--format", "json"], ROOT).stdout)
+    worker = next(c for c in resolved if c["target"] == "Deployment/worker container worker")
+    assert worker["user"]["uid"] == 10001
+    assert "examples/worker/Dockerfile:5" in worker["user"]["source"]

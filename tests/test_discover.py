@@ -83,3 +83,22 @@ def test_unreadable_directory_is_reported_and_the_walk_goes_on(tmp_path: Path, m
     problems = [f.problem for f in found if f.problem]
     assert problems == ["cannot read directory: Permission denied"]
     assert [f.path for f in found if not f.problem] == [tmp_path / "open" / "Dockerfile"]
+
+
+def test_manifests_are_walked_with_gitignore_exclude_and_helm_templates(tmp_path: Path) -> None:
+    from secpolicy.discover import discover
+
+    for name in (
+        "k8s/app.yaml",
+        "k8s/app.yml",
+        "k8s/app.json",
+        "gen/out.yaml",
+        "vendor/x.yaml",
+        "chart/templates/t.yaml",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x: 1\n")
+    (tmp_path / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    (tmp_path / ".gitignore").write_text("gen/\n")
+    found = sorted(str(f.path.relative_to(tmp_path)) for f in discover([tmp_path], ["vendor/"]))
+    assert found == ["chart/Chart.yaml", "k8s/app.json", "k8s/app.yaml", "k8s/app.yml"]

@@ -69,7 +69,7 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
         rows = [
             ("user", value, ctx.provenance.get("user")),
             ("capabilities", held, ctx.provenance.get("capabilities")),
-            ("bounding set", ",".join(caps.bounding), None),
+            ("bounding set", ",".join(caps.bounding) or "none", None),
             ("privileged", str(ctx.privileged).lower(), ctx.provenance.get("privileged")),
             ("no_new_privs", str(ctx.no_new_privs).lower(), ctx.provenance.get("no_new_privs")),
             ("seccomp", ctx.seccomp, ctx.provenance.get("seccomp")),
