@@ -41,6 +41,14 @@ def _what(value: object) -> str:
     return "a scalar"
 
 
+def _templated(text: str, line: int) -> bool:
+    """Is the YAML error at ``line`` caused by Go template syntax (``{{`` on it or the lines around it)?"""
+    if "{{" not in text:
+        return False
+    lines = text.split("\n")
+    return any("{{" in lines[i] for i in range(max(0, line - 3), min(len(lines), line + 1)))
+
+
 def read(text: str, display: str, workloads: Sequence[WorkloadKind] = ()) -> Loaded:
     """Pods of every workload in ``text``; YAML that is not Kubernetes at all yields nothing and no problem."""
     out = Loaded()
@@ -48,7 +56,8 @@ def read(text: str, display: str, workloads: Sequence[WorkloadKind] = ()) -> Loa
         return out  # cheap: CI workflows, package.json, Helm values... never hold an object
     stream = load(text)
     out.stream = stream
-    if stream.errors and "{{" in text:
+    if stream.errors and _templated(text, stream.errors[0].line):
+        # an unrendered chart: its valid parts would be judged with their template placeholders
         first = stream.errors[0]
         out.problems.append(Problem(first.line, first.column, f"cannot lint this file: {first.message}; {HELM_HINT}"))
         return out

@@ -178,3 +178,10 @@ def test_crd_from_config(tmp_path: Path) -> None:
     assert rules_of(lint(text, select=["K8S001"], config=cfg)) == ["K8S001"]
     other_group = text.replace("example.com/v1", "other.io/v1")
     assert lint(other_group, select=["K8S001"], config=cfg) == []
+
+
+def test_braces_elsewhere_do_not_hide_the_file() -> None:
+    config_map = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  tpl: "{{ .Name }}"\n'
+    findings = lint(config_map + "---\nkind: [\n---\n" + POD, select=["K8S002"])
+    assert "K8S002" in rules_of(findings)
+    assert not any("helm template" in f.message for f in findings)
