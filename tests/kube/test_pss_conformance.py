@@ -18,6 +18,25 @@ from secpolicy.engine import Engine, LintOptions
 from secpolicy.kube import pss
 
 RULES = catalog.load()
+# the substring PSA's own harness expects in the error for each fixture's check
+# (test/fixtures_<check>.go expectErrorSubstring at v0.36.2; the check id where none is set)
+PSA_SUBSTRING = {
+    "appArmorProfile": "forbidden AppArmor profile",
+    "capabilities_baseline": "capabilities",
+    "capabilities_restricted": "unrestricted capabilities",
+    "hostNamespaces": "host namespaces",
+    "hostPathVolumes": "hostPath",
+    "hostPorts": "hostPort",
+    "hostProbesAndHostLifecycle": "probe or lifecycle host",
+    "procMount": "procMount",
+    "procMount_restricted": "procMount",
+    "restrictedVolumes": "restricted volume types",
+    "seLinuxOptions": "seLinuxOptions",
+    "seccompProfile_baseline": "seccompProfile",
+    "seccompProfile_restricted": "seccompProfile",
+    "sysctls": "forbidden sysctl",
+    "windowsHostProcess": "hostProcess",
+}
 CONTROL_RULE = {r.settings.control: r.id for r in RULES.values() if r.check == "pss.control"}
 
 
@@ -55,10 +74,15 @@ def test_every_psa_fixture_gets_psa_verdict() -> None:
         elif verdict == "fail":
             stem = re.sub(r"[0-9]+$", "", path.stem)
             wanted = _expected_rules(stem, level, pss.parse_version(version_text))
+            control = next(c for c in pss.CONTROLS if c.lower() == stem)
+            substring = PSA_SUBSTRING.get(control, control)
+            messages = [f.message for f in result.findings if f.rule in wanted]
             if not fired & wanted:
                 disagreements.append(
                     f"{where}: PSA rejects it ({stem}), secpolicy reports {sorted(fired) or 'nothing'}"
                 )
+            elif not any(substring in m for m in messages):
+                disagreements.append(f"{where}: no message holds PSA's {substring!r}: {messages}")
     assert not disagreements, f"{len(disagreements)} disagreements:\n" + "\n".join(disagreements)
     # the whole corpus, not a sample: v0.36.2 ships 4,241 fixtures (and a README)
     assert sum(counted.values()) == len(list(root.rglob("*.yaml"))) == 4241
