@@ -189,10 +189,13 @@ class Engine:
         result.analysis = None  # large, and a lint keeps only findings (resolve_text keeps it)
         return result
 
-    def _parse_error(self, display: str, line: int, reason: str, column: int = 1, field: str | None = None) -> Finding:
+    def _parse_error(
+        self, display: str, line: int, reason: str, column: int = 1, field: str | None = None, *, raw: bool = False
+    ) -> Finding:
+        """``raw``: ``reason`` is already the whole message (it says what could not be linted)."""
         rule = self.rules.get(PARSE_ERROR)
         severity = rule.severity if rule else Severity.ERROR
-        message = reason if field else f"cannot lint this file: {reason}"
+        message = reason if raw else f"cannot lint this file: {reason}"
         return Finding(PARSE_ERROR, severity, message, display, max(line, 1), column, field=field)
 
     # -- manifests -----------------------------------------------------------
@@ -212,7 +215,7 @@ class Engine:
         loaded = manifest.read(text, display, self.options.config.workloads)
         for problem in loaded.problems:
             result.findings.append(
-                self._parse_error(display, problem.line, problem.message, problem.column, problem.field)
+                self._parse_error(display, problem.line, problem.message, problem.column, problem.field, raw=True)
             )
         for line, column, key in loaded.duplicates:
             if not resolve and self.enabled(DUPLICATE_KEY) and DUPLICATE_KEY in self.rules:
@@ -225,7 +228,7 @@ class Engine:
             contexts = []
             for container in pod.containers:
                 context = container_context(pod, container, self.images, options.config.runtime)
-                contexts.append(ContainerTarget(pod, container, context))
+                contexts.append(ContainerTarget(pod, container, context, options.config.runtime))
             if resolve:
                 result.contexts = (result.contexts or []) + [t.context for t in contexts]
                 continue
@@ -236,7 +239,7 @@ class Engine:
                 for rule, check in self.by_kind[kind]:
                     for hit in check.run(target, rule.settings):
                         at = hit.at or pod.at
-                        suppressed, reason = suppressions.lookup(rule.id, pod, container_name, at)
+                        suppressed, reason = suppressions.lookup(rule.id, pod, container_name, at, hit.key)
                         result.findings.append(
                             Finding(
                                 rule.id,

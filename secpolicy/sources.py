@@ -26,10 +26,12 @@ def decode(data: bytes, limit: int = MAX_BYTES) -> str:
         line = data[: data.index(b"\0")].count(b"\n") + 1
         raise SourceError("binary file (contains a NUL byte)", line)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SourceError(f"invalid UTF-8 at byte {exc.start}", line) from None
+    # a leading byte order mark is not content (BuildKit's parser and kubectl drop it too)
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def read(path: Path, limit: int = MAX_BYTES) -> str:

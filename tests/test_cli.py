@@ -566,3 +566,9 @@ def test_bundled_examples_demo() -> None:
     worker = next(c for c in resolved if c["target"] == "Deployment/worker container worker")
     assert worker["user"]["uid"] == 10001
     assert "examples/worker/Dockerfile:5" in worker["user"]["source"]
+
+
+def test_stdin_manifest_with_byte_order_mark() -> None:
+    data = b"\xef\xbb\xbf" + PRIVILEGED_POD.encode()
+    result = run(["lint", "-", "--format", "json", "--select", "K8S002,SP001"], ROOT, stdin=data)
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["K8S002"]

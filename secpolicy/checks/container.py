@@ -72,12 +72,12 @@ class DangerousParams:
     )
 
 
-def _added_at(c: Container, cap: str) -> Location | None:
+def _added_at(c: Container, cap: str, runtime: str) -> Location | None:
     sc = c.security_context
     if sc is None or sc.capabilities is None:
         return None
     for item in sc.capabilities.add:
-        name = normalise(item.value)
+        name = normalise(item.value, runtime)
         if name == cap or name == "ALL":
             return item.at
     return None
@@ -87,7 +87,8 @@ def dangerous(target: ContainerTarget, params: DangerousParams) -> Iterator[Hit]
     """K8S202: a dangerous capability the container's processes can hold."""
     ctx, c = target.context, target.container
     user = ctx.user
-    if user.known and not user.is_root and ctx.no_new_privs:
+    non_root = (user.known and not user.is_root) or ctx.run_as_non_root is True  # the kubelet verifies the latter
+    if ctx.start_error is not None or (non_root and ctx.no_new_privs):
         return  # a non-root process with no_new_privs gains nothing from its bounding set
     sc = c.security_context
     who = "it runs as root" if user.is_root else "its user may be root or gain it through a setuid binary"
@@ -102,7 +103,7 @@ def dangerous(target: ContainerTarget, params: DangerousParams) -> Iterator[Hit]
         )
         return
     for cap in held:
-        added = _added_at(c, cap)
+        added = _added_at(c, cap, target.runtime)
         at = added or _sc_field(c, "capabilities.add")
         how = "added in capabilities.add"
         yield _hit(

@@ -13,7 +13,9 @@ here from libyaml's event stream with an explicit stack:
 * nesting deeper than ``MAX_DEPTH`` and recursive aliases are errors;
 * a duplicate key keeps the last value, as the API server's JSON decoding
   does, and is recorded so that lint can say so;
-* ``<<`` merge keys are applied (explicit keys win), as go-yaml does.
+* ``<<`` merge keys are applied where they are written, as go-yaml does
+  (a later key overrides a merged one, a merge overrides an earlier key);
+* plain ``y``/``n`` are booleans and ``0o17`` an integer, as in go-yaml.
 
 A syntax error ends a document, not the file: parsing resumes at the next
 ``---`` line, so the documents after a broken one are still linted.
@@ -35,7 +37,13 @@ MAX_ALIAS_NODES = 100_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 _constructor = yaml.constructor.SafeConstructor()
-_DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+_DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
+# go-yaml (kubectl's YAML library) resolves these plain scalars as PyYAML's YAML 1.1 resolver does not:
+# y/n booleans, and integers strconv.ParseInt(s, 0, 64) accepts (0o17, 0O17)
+_GO_TRUE = frozenset({"y", "Y"})
+_GO_FALSE = frozenset({"n", "N"})
+_GO_OCTAL = re.compile(r"[-+]?0[oO][0-7]+(?:_[0-7]+)*")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")  # go-yaml v2 resolve.go
 
 
 @dataclass
@@ -130,6 +138,13 @@ def _scalar(event: Any) -> Any:
         if not event.implicit[0]:
             return value  # quoted: always a string
         tag = _Loader.resolve(_Loader, yaml.ScalarNode, value, (True, False))
+        if tag == "tag:yaml.org,2002:str":
+            if value in _GO_TRUE or value in _GO_FALSE:
+                return value in _GO_TRUE
+            if _GO_OCTAL.fullmatch(value):
+                return int(value.replace("_", ""), 0)
+            if _GO_FLOAT.fullmatch(value):
+                return float(value)  # 1e3: PyYAML's YAML 1.1 floats need a dot
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
@@ -196,8 +211,10 @@ class _Builder:
             if kind is yaml.ScalarEvent:
                 value: Any = _scalar(event)
                 span = _span(event, self.offset)
-                if span[2] > span[0] and not replaying:
-                    self.stream.block_lines.append((span[0], span[2]))
+                # a block scalar (| or >) ends at column 1 of the line after its last line
+                last = span[2] - 1 if span[3] == 1 and span[2] > span[0] else span[2]
+                if last > span[0] and not replaying:
+                    self.stream.block_lines.append((span[0], last))
                 if event.anchor is not None and not replaying:
                     self.anchors[event.anchor] = (index, index)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
@@ -207,16 +224,13 @@ class _Builder:
                 container: Any = Map(span) if kind is yaml.MappingStartEvent else Seq(span)
                 if event.anchor is not None and not replaying:
                     self.open_anchors[index] = event.anchor
-                stack.append([container, None, None, []])
+                stack.append([container, None, None, set()])  # [value, key, key span, explicit keys]
                 open_starts.append(index)
                 continue
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 start = open_starts.pop()
                 value = frame[0]
-                if isinstance(value, Map):
-                    for merge_span, merged in frame[3]:
-                        self._merge(value, merged, merge_span)
                 anchor = self.open_anchors.pop(start, None)
                 if anchor is not None:
                     self.anchors[anchor] = (start, index)
@@ -243,10 +257,12 @@ class _Builder:
                 key, key_span = frame[1], frame[2]
                 frame[1], frame[2] = None, None
                 if key == "<<" and isinstance(value, Map | Seq):
-                    frame[3].append((key_span, value))
+                    # go-yaml merges where the key is written: later keys override it, it overrides earlier ones
+                    self._merge(parent, value, key_span)
                     continue
-                if key in parent:
+                if key in frame[3]:
                     self.duplicates.append((key_span, key))
+                frame[3].add(key)
                 parent[key] = value
                 parent.at[key] = key_span
         if not done:
@@ -254,14 +270,14 @@ class _Builder:
         return result
 
     def _merge(self, target: Map, merged: Any, span: Span) -> None:
-        sources = merged if isinstance(merged, Seq) else [merged]
+        # of a list of mappings the earlier ones win (go-yaml merges them last to first)
+        sources = list(reversed(merged)) if isinstance(merged, Seq) else [merged]
         for source in sources:
             if not isinstance(source, Map):
                 raise _Fail(span[0], span[1], "a << merge key takes a mapping or a list of mappings")
             for key, value in source.items():
-                if key not in target:
-                    target[key] = value
-                    target.at[key] = source.at[key]
+                target[key] = value
+                target.at[key] = source.at[key]
 
     def _fail(self, event: Any, message: str) -> _Fail:
         span = _span(event, self.offset)

@@ -235,6 +235,8 @@ class _Decoder:
         if got is None:
             return None
         value, at = got
+        if kind is int and isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1000.0 and 1e3 reach the API server as the JSON number 1000
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
             raise self.fail(at, f"must be {what}, not {_type_name(value)}{_shown(value)}")
@@ -289,6 +291,8 @@ class _Decoder:
         return Val(value, at)
 
     def item_id(self, value: Any, at: Location) -> Val[int]:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.fail(at, f"must be an integer, not {_type_name(value)}{_shown(value)}")
         if not 0 <= value <= _MAX_ID:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from secpolicy.model import Location
 
 ANNOTATION = "secpolicy.dev/ignore"
+APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+SECCOMP_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
 _COMMENT = re.compile(r"^[ \t]*(#.*)$")
 _SKIPPED = re.compile(r"^[ \t]*(?:#.*)?$|^---(?:[ \t].*)?$|^\.\.\.[ \t]*$")
 _FIELD_PART = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
@@ -47,9 +49,12 @@ class ManifestSuppressions:
     # id(metadata Map) -> container name or "" (the whole pod) -> rule -> reason
     annotations: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
 
-    def lookup(self, rule: str, pod: Pod, container: str | None, at: Location) -> tuple[bool, str | None]:
+    def lookup(
+        self, rule: str, pod: Pod, container: str | None, at: Location, key: str | None = None
+    ) -> tuple[bool, str | None]:
+        """``key``: the hit's key (a capability, an env var), which ``ignore=RULE:KEY`` names."""
         for wanted, reason in self.file_ids.get(rule, ()):
-            if wanted is None:
+            if wanted is None or wanted == key:
                 return True, reason
         if container is None:
             container = _container_of(pod, at.field)
@@ -64,7 +69,7 @@ class ManifestSuppressions:
         if self.before:
             for line in _ancestor_lines(pod, at):
                 for wanted, reason in self.before.get(line, {}).get(rule, ()):
-                    if wanted is None:
+                    if wanted is None or wanted == key:
                         return True, reason
         return False, None
 
@@ -72,6 +77,10 @@ class ManifestSuppressions:
 def _container_of(pod: Pod, field_path: str | None) -> str | None:
     if not field_path:
         return None
+    annotation = field_path.rpartition("annotations[")[2]
+    for prefix in (APPARMOR_PREFIX, SECCOMP_PREFIX):
+        if annotation.startswith(prefix):  # a per-container annotation is about that container
+            return annotation[len(prefix) :].rstrip("]")
     spec_prefix = pod.template.spec_path + "."
     if not field_path.startswith(spec_prefix):
         return None
@@ -134,7 +143,8 @@ def _comments(text: str, loaded: Loaded, known_rules: Collection[str], out: Mani
         return i >= 0 and running_end[i] >= number
 
     pending: Entries = {}
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        line = raw[:-1] if raw.endswith("\r") else raw
         if "secpolicy" in line:
             match = _COMMENT.match(line)
             if match is not None and not inside_scalar(number):

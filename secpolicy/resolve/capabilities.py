@@ -5,7 +5,8 @@
   CRI-O 9 (``internal/config/capabilities/capabilities_linux.go``).
 * add/drop as containerd's ``WithCapabilities`` applies them: ``ALL`` in add
   gives every capability, ``ALL`` in drop clears the set, then the single adds,
-  then the single drops; names in any case, with or without ``CAP_``.
+  then the single drops; names in any case; ``CAP_`` is taken by Docker and
+  CRI-O, while containerd prefixes it a second time (the name then does nothing).
 * ``privileged`` is every capability.
 * After exec without file capabilities, uid 0 holds its bounding set as
   permitted and effective; any other uid holds only its ambient set
@@ -78,6 +79,7 @@ _DOCKER = (
     "SETUID",
     "SYS_CHROOT",
 )
+_KNOWN = frozenset(ALL_CAPABILITIES)
 RUNTIME_DEFAULTS: dict[str, tuple[str, ...]] = {
     "docker": _DOCKER,
     "containerd": _DOCKER,
@@ -86,19 +88,35 @@ RUNTIME_DEFAULTS: dict[str, tuple[str, ...]] = {
 RUNTIME_NAMES = {"docker": "Docker/containerd", "containerd": "containerd", "cri-o": "CRI-O"}
 
 
-def normalise(name: str) -> str:
+# Runtimes that take a name with its CAP_ prefix (Docker's --cap-add, CRI-O's toCAPPrefixed).  containerd's
+# CRI WithCapabilities always prepends "CAP_" to the upper-cased name, so "CAP_SYS_ADMIN" becomes the unknown
+# "CAP_CAP_SYS_ADMIN", which runc ignores: there a prefixed name does nothing.
+_PREFIX_OK = frozenset({"docker", "cri-o"})
+
+
+def normalise(name: str, runtime: str = "docker") -> str:
+    """The capability ``name`` means to ``runtime``, without ``CAP_``; "" for a name it does not know."""
     upper = name.strip().upper()
-    return upper[4:] if upper.startswith("CAP_") else upper
+    if upper.startswith("CAP_"):
+        if runtime not in _PREFIX_OK:
+            return ""
+        upper = upper[4:]
+    return upper if upper == "ALL" or upper in _KNOWN else ""
 
 
 def bounding_set(
-    default: Iterable[str], add: Iterable[str] = (), drop: Iterable[str] = (), *, privileged: bool = False
+    default: Iterable[str],
+    add: Iterable[str] = (),
+    drop: Iterable[str] = (),
+    *,
+    privileged: bool = False,
+    runtime: str = "docker",
 ) -> tuple[str, ...]:
-    """The capability bounding set the container starts with, sorted."""
+    """The capability bounding set the container starts with, sorted (unknown names are ignored, as runc does)."""
     if privileged:
         return tuple(sorted(ALL_CAPABILITIES))
-    adds = {normalise(c) for c in add}
-    drops = {normalise(c) for c in drop}
+    adds = {normalise(c, runtime) for c in add} - {""}
+    drops = {normalise(c, runtime) for c in drop} - {""}
     caps = {normalise(c) for c in default}
     if "ALL" in adds:
         caps = set(ALL_CAPABILITIES)

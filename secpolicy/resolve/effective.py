@@ -62,7 +62,9 @@ def effective(
     no_new_privs, nnp_from = pick(spec.no_new_privs, False)
     read_only, ro_from = pick(spec.read_only_rootfs, False)
     seccomp, seccomp_from = pick(spec.seccomp, "Unconfined" if privileged else "RuntimeDefault")
-    bounding = capabilities.bounding_set(capabilities.RUNTIME_DEFAULTS[runtime], add, drop, privileged=privileged)
+    bounding = capabilities.bounding_set(
+        capabilities.RUNTIME_DEFAULTS[runtime], add, drop, privileged=privileged, runtime=runtime
+    )
     caps_from = privileged_from if privileged else (add_from if spec.cap_add else drop_from)
     return EffectiveContext(
         kind=kind,

@@ -38,6 +38,7 @@ class ContainerTarget:
     pod: Pod
     container: Container
     context: EffectiveContext
+    runtime: str = "containerd"  # whose capability names and default set apply
 
     @property
     def label(self) -> str:
@@ -79,7 +80,11 @@ def container_context(
     user = _user(image_user, uid, gid, psc)
 
     seccomp: Resolved[str]
-    if seccomp_profile is not None and seccomp_profile.type is not None:
+    privileged = csc.privileged if csc is not None else None
+    if privileged is not None and privileged.value:
+        # containerd's generateSeccompSpecOpts: "if privileged { return nil }", whatever the profile says
+        seccomp = Resolved("Unconfined", _from(privileged, "privileged: true runs without seccomp"))
+    elif seccomp_profile is not None and seccomp_profile.type is not None:
         seccomp = Resolved(seccomp_profile.type.value, _from(seccomp_profile.type))
     else:
         seccomp = Resolved("Unconfined", KUBELET_SECCOMP_DEFAULT)
@@ -116,7 +121,7 @@ def container_context(
         selinux=selinux,
         apparmor=apparmor,
         host_namespaces=hosts,
-        start_error=_kubelet_refuses(context, uid),
+        start_error=_kubelet_refuses(context, uid, windows=pod.windows),
         provenance=provenance,
     )
 
@@ -143,16 +148,23 @@ def _apparmor(
     pod: Pod, container: Container, csc: SecurityContext | None, psc: SecurityContext | None, privileged: bool
 ) -> tuple[str, Provenance]:
     """The container's appArmorProfile, else the pod's, else the legacy annotation (kubelet ``apparmor.GetProfile``)."""
+    unconfined = Provenance("privileged: true runs without the default AppArmor profile")
     for sc in (csc, psc):
         if sc is not None and sc.apparmor is not None and sc.apparmor.type is not None:
-            return sc.apparmor.type.value, _from(sc.apparmor.type)
+            value = sc.apparmor.type.value
+            # containerd applies RuntimeDefault only to unprivileged containers; a Localhost profile always
+            return (
+                ("Unconfined", unconfined)
+                if privileged and value == "RuntimeDefault"
+                else (value, _from(sc.apparmor.type))
+            )
     annotation = pod.annotations.get(APPARMOR_ANNOTATION + container.name)
     if annotation is not None and annotation.value:
         value = annotation.value
         shown = "RuntimeDefault" if value == "runtime/default" else "Unconfined" if value == "unconfined" else value
-        return shown, _from(annotation)
+        return ("Unconfined", unconfined) if privileged and shown == "RuntimeDefault" else (shown, _from(annotation))
     if privileged:
-        return "Unconfined", Provenance("privileged: true runs without an AppArmor profile")
+        return "Unconfined", unconfined
     return "RuntimeDefault", Provenance("runtime default (on nodes with AppArmor enabled)")
 
 
@@ -198,11 +210,16 @@ def _user(
     return replace(user, groups=tuple(sorted(groups | set(user.groups))))
 
 
-def _kubelet_refuses(context: EffectiveContext, uid: Val[object] | None) -> str | None:
+def _kubelet_refuses(context: EffectiveContext, uid: Val[object] | None, *, windows: bool = False) -> str | None:
     """Why the kubelet will not start the container under runAsNonRoot (``verifyRunAsNonRoot``), if it will not."""
     if not context.run_as_non_root:
         return None
     user = context.user
+    if windows:
+        # security_context_windows.go: only the administrator account is refused; uids do not exist there
+        if user.known and user.name is not None and user.name.lower() == "containeradministrator":
+            return "the image runs as ContainerAdministrator and runAsNonRoot is true: the kubelet refuses to start it"
+        return None
     if uid is not None:
         return "runAsUser 0 breaks runAsNonRoot: the kubelet refuses to start it" if uid.value == 0 else None
     if not user.known:

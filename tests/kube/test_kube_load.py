@@ -38,10 +38,31 @@ def test_duplicate_key_keeps_last_and_is_recorded() -> None:
     assert [(span[0], key) for span, key in doc.duplicates] == [(2, "x")]
 
 
-def test_merge_keys_explicit_wins() -> None:
-    (_, _doc) = load("base: &b {x: 1, y: 2}\n---\n").documents[0], None
-    stream = load("base: &b {x: 1, y: 2}\nm:\n  y: 3\n  <<: *b\n")
-    assert stream.documents[0].value["m"] == {"y": 3, "x": 1}
+def test_merge_keys_apply_where_written_like_go_yaml() -> None:
+    # kubectl (go-yaml) merges at the << key: it overrides earlier keys, later keys override it
+    after = load("base: &b {x: 1, y: 2}\nm:\n  y: 3\n  <<: *b\n").documents[0].value["m"]
+    assert after == {"y": 2, "x": 1}
+    before = load("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n").documents[0].value["m"]
+    assert before == {"y": 3, "x": 1}
+    earlier_wins = load("a: &a {k: 1}\nb: &b {k: 2}\nm:\n  <<: [*a, *b]\n").documents[0].value["m"]
+    assert earlier_wins == {"k": 1}
+    assert load("b: &b {k: 1}\nm:\n  <<: *b\n  k: 2\n").documents[0].duplicates == []
+
+
+def test_go_yaml_scalars() -> None:
+    (doc,) = load("a: y\nb: N\nc: 0o17\nd: 'y'\ne: 1e3\n").documents
+    assert doc.value == {"a": True, "b": False, "c": 15, "d": "y", "e": 1000.0}
+
+
+def test_crlf_line_endings() -> None:
+    stream = load("a: 1\r\n---\r\nb: [\r\n---\r\nc: 3\r\n")
+    assert [d.value for d in stream.documents] == [{"a": 1}, {"c": 3}]
+    assert stream.documents[1].line == 4
+
+
+def test_block_scalar_end_is_its_last_line() -> None:
+    stream = load("a: |\n  x\n  y\n# after\nb: 1\n")
+    assert stream.block_lines == [(1, 3)]
 
 
 def test_alias_bomb_is_bounded_and_fast() -> None:

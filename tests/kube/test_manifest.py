@@ -185,3 +185,94 @@ def test_braces_elsewhere_do_not_hide_the_file() -> None:
     findings = lint(config_map + "---\nkind: [\n---\n" + POD, select=["K8S002"])
     assert "K8S002" in rules_of(findings)
     assert not any("helm template" in f.message for f in findings)
+
+
+def _pod(security: str, pod_security: str = "", image: str = "nginx:1.27") -> str:
+    head = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n{pod_security}  containers:\n"
+    return head + f"  - name: app\n    image: {image}\n    securityContext:\n{security}"
+
+
+def test_cap_prefix_means_nothing_to_containerd() -> None:
+    # containerd's WithCapabilities prepends CAP_ itself: CAP_NET_RAW becomes the unknown CAP_CAP_NET_RAW
+    dropped = lint(_pod("      capabilities: {drop: [CAP_NET_RAW]}\n"), select=["K8S203"])
+    assert rules_of(dropped) == ["K8S203"]
+    added = lint(_pod("      capabilities: {add: [CAP_SYS_ADMIN]}\n"), select=["K8S202"])
+    assert added == []
+    assert rules_of(lint(_pod("      capabilities: {drop: [net_raw]}\n"), select=["K8S203"])) == []
+
+
+def test_merge_key_overrides_an_earlier_key_like_kubectl() -> None:
+    text = "x-priv: &priv {privileged: true}\n" + _pod("      privileged: false\n      <<: *priv\n")
+    assert rules_of(lint(text, select=["K8S002"])) == ["K8S002"]
+
+
+def test_crlf_manifest_recovers_and_reads_pragmas() -> None:
+    text = ("kind: [\n---\n" + POD).replace("\n", "\r\n")
+    assert "K8S002" in rules_of(lint(text, select=["K8S002"]))
+    pragma = ("# secpolicy: ignore=K8S002 reason=lab\n---\n\n" + POD).replace("\n", "\r\n")
+    findings = lint(pragma, select=["K8S002"])
+    assert [f.suppressed for f in findings] == [True]
+
+
+def test_pragma_right_after_a_block_scalar() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - name: first\n    image: busybox\n    args:\n    - |\n      echo hi\n"
+        "  # secpolicy: ignore=K8S002 reason=needs devices\n"
+        "  - name: second\n    image: busybox\n    securityContext: {privileged: true}\n"
+    )
+    findings = lint(text, select=["K8S002"])
+    assert [(f.rule, f.suppressed) for f in findings] == [("K8S002", True)]
+
+
+def test_keyed_pragma_covers_that_key_only() -> None:
+    caps = "      # secpolicy: ignore=K8S202:SYS_ADMIN reason=fuse mounts\n      capabilities: {add: [SYS_ADMIN, NET_ADMIN]}\n"
+    findings = lint(_pod(caps), select=["K8S202"])
+    assert sorted((f.message.split()[3], f.suppressed) for f in findings) == [
+        ("CAP_NET_ADMIN", False),
+        ("CAP_SYS_ADMIN", True),
+    ]
+
+
+def test_windows_pod_is_not_refused_for_a_named_user() -> None:
+    text = _pod(
+        "      windowsOptions: {runAsUserName: ContainerUser}\n",
+        "  os: {name: windows}\n  securityContext: {runAsNonRoot: true}\n",
+    )
+    assert lint(text, select=["K8S207", "K8S201"]) == []
+
+
+def test_run_as_non_root_and_no_new_privs_make_a_capability_harmless() -> None:
+    text = _pod(
+        "      allowPrivilegeEscalation: false\n      capabilities: {add: [SYS_PTRACE]}\n",
+        "  securityContext: {runAsNonRoot: true}\n",
+        image="ghcr.io/acme/unknown:1",
+    )
+    assert lint(text, select=["K8S202"]) == []
+
+
+def test_numbers_as_kubectl_sends_them() -> None:
+    for spelling, uid in (("1000.0", 1000), ("1e3", 1000), ("0o17", 15), ("0x10", 16)):
+        text = _pod(f"      runAsUser: {spelling}\n")
+        findings = lint(text, select=["SP001", "K8S201"])
+        assert findings == [], (spelling, findings)
+        result = Engine(RULES, LintOptions()).resolve_manifest(text, "m.yaml")
+        assert result.contexts is not None
+        assert result.contexts[0].user.uid == uid
+    (error,) = lint(_pod("      runAsUser: 0.5\n"), select=["SP001"])
+    assert "must be an integer" in error.message
+
+
+def test_privileged_runs_unconfined_whatever_the_profiles() -> None:
+    text = _pod(
+        "      privileged: true\n      seccompProfile: {type: RuntimeDefault}\n      appArmorProfile: {type: RuntimeDefault}\n"
+    )
+    result = Engine(RULES, LintOptions()).resolve_manifest(text, "m.yaml")
+    assert result.contexts is not None
+    (ctx,) = result.contexts
+    assert (ctx.seccomp, ctx.apparmor) == ("Unconfined", "Unconfined")
+
+
+def test_no_doubled_prefix_in_load_errors() -> None:
+    (error,) = [f for f in lint(POD + "---\nkind: [\n") if f.rule == "SP001"]
+    assert error.message.count("cannot lint") == 1
