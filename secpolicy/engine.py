@@ -229,8 +229,8 @@ class Engine:
             for container in pod.containers:
                 context = container_context(pod, container, self.images, options.config.runtime)
                 contexts.append(ContainerTarget(pod, container, context, options.config.runtime))
-            if resolve:
-                result.contexts = (result.contexts or []) + [t.context for t in contexts]
+            if resolve and result.contexts is not None:
+                result.contexts.extend(t.context for t in contexts)
                 continue
             pod_target = PodTarget(pod, options.pss_level, options.pss_version)
             runs: list[tuple[object, str | None]] = [(pod_target, None)] + [(t, t.container.name) for t in contexts]

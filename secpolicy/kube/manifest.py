@@ -30,7 +30,6 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     duplicates: list[tuple[int, int, str]] = field(default_factory=list)  # line, column, key
     stream: Stream | None = None
-    objects: list[Map] = field(default_factory=list)
 
 
 def _what(value: object) -> str:
@@ -80,7 +79,6 @@ def read(text: str, display: str, workloads: Sequence[WorkloadKind] = ()) -> Loa
         if objs:
             out.duplicates += [(span[0], span[1], key) for span, key in doc.duplicates]
         for obj, obj_path in objs:
-            out.objects.append(obj)
             for template in templates(obj, obj_path, workloads):
                 decoded = decode(template, display)
                 if isinstance(decoded, Pod):

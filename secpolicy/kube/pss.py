@@ -21,8 +21,6 @@ from secpolicy.model import Location
 
 __all__ = ["NEWEST", "Version", "VersionError", "parse_version"]
 
-LEVELS = ("baseline", "restricted")
-
 
 @dataclass(frozen=True)
 class Violation:

@@ -14,7 +14,9 @@ table).  ``runAsNonRoot: true`` is checked at start the way the kubelet does
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from secpolicy.kube.spec import Container, Pod, SecurityContext, Val
 from secpolicy.kube.versions import Version
@@ -22,6 +24,8 @@ from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenanc
 from secpolicy.resolve.effective import Resolved, SecuritySpec, effective
 from secpolicy.resolve.images import ImageResolver
 from secpolicy.resolve.user import numeric
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,16 +54,21 @@ def _from(val: Val[object], what: str | None = None) -> Provenance:
     return Provenance(what or "", at.path, at.line, at.column, at.field)
 
 
-def _pick(container_sc: SecurityContext | None, pod_sc: SecurityContext | None, name: str) -> Val[object] | None:
+def _pick(
+    container_sc: SecurityContext | None,
+    pod_sc: SecurityContext | None,
+    get: Callable[[SecurityContext], Val[T] | None],
+) -> Val[T] | None:
+    """The container's value, else the pod's."""
     for sc in (container_sc, pod_sc):
         if sc is not None:
-            value = getattr(sc, name)
+            value = get(sc)
             if value is not None:
-                return value  # type: ignore[no-any-return]
+                return value
     return None
 
 
-def _resolved(val: Val[object] | None) -> Resolved[object] | None:
+def _resolved(val: Val[T] | None) -> Resolved[T] | None:
     return Resolved(val.value, _from(val)) if val is not None else None
 
 
@@ -70,9 +79,9 @@ def container_context(
     pod: Pod, container: Container, images: ImageResolver, runtime: str = "containerd"
 ) -> EffectiveContext:
     csc, psc = container.security_context, pod.security_context
-    uid = _pick(csc, psc, "run_as_user")
-    gid = _pick(csc, psc, "run_as_group")
-    non_root = _pick(csc, psc, "run_as_non_root")
+    uid = _pick(csc, psc, lambda sc: sc.run_as_user)
+    gid = _pick(csc, psc, lambda sc: sc.run_as_group)
+    non_root = _pick(csc, psc, lambda sc: sc.run_as_non_root)
     seccomp_profile = csc.seccomp if csc is not None and csc.seccomp is not None else (psc.seccomp if psc else None)
     caps = csc.capabilities if csc is not None else None
 
@@ -92,11 +101,11 @@ def container_context(
     spec = SecuritySpec(
         cap_add=Resolved(tuple(c.value for c in caps.add), _from(Val(None, caps.at))) if caps and caps.add else None,
         cap_drop=Resolved(tuple(c.value for c in caps.drop), _from(Val(None, caps.at))) if caps and caps.drop else None,
-        privileged=_resolved(csc.privileged if csc else None),  # type: ignore[arg-type]
+        privileged=_resolved(csc.privileged if csc else None),
         # AddNoNewPrivileges: only an explicit allowPrivilegeEscalation=false sets no_new_privs
         no_new_privs=Resolved(not ape.value, _from(ape)) if ape is not None else None,
-        run_as_non_root=_resolved(non_root),  # type: ignore[arg-type]
-        read_only_rootfs=_resolved(csc.read_only_root_filesystem if csc else None),  # type: ignore[arg-type]
+        run_as_non_root=_resolved(non_root),
+        read_only_rootfs=_resolved(csc.read_only_root_filesystem if csc else None),
         seccomp=seccomp,
     )
     context = effective("container", container.at.path, f"{pod.label} {container.label}", spec, user, runtime)
@@ -184,7 +193,7 @@ def _image_user(container: Container, images: ImageResolver) -> EffectiveUser:
 
 
 def _user(
-    image_user: EffectiveUser, uid: Val[object] | None, gid: Val[object] | None, psc: SecurityContext | None
+    image_user: EffectiveUser, uid: Val[int] | None, gid: Val[int] | None, psc: SecurityContext | None
 ) -> EffectiveUser:
     groups: set[int] = set()
     if psc is not None:
@@ -192,7 +201,7 @@ def _user(
         if psc.fs_group is not None:
             groups.add(psc.fs_group.value)  # the kubelet adds fsGroup to the supplementary groups
     if uid is not None:
-        value = int(uid.value)  # type: ignore[call-overload]
+        value = uid.value
         # without runAsGroup the runtime takes the uid's group from the image's /etc/passwd (else 0)
         same = image_user.known and image_user.uid == value
         user = EffectiveUser(
@@ -206,7 +215,7 @@ def _user(
     else:
         user = image_user
     if gid is not None:
-        user = replace(user, gid=int(gid.value), group=str(gid.value))  # type: ignore[call-overload]
+        user = replace(user, gid=gid.value, group=str(gid.value))
     return replace(user, groups=tuple(sorted(groups | set(user.groups))))
 
 
