@@ -23,6 +23,7 @@ A syntax error ends a document, not the file: parsing resumes at the next
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -76,23 +77,78 @@ class _Fail(Exception):
 def load(text: str) -> Stream:
     """Every document of ``text``; a broken part becomes an error and the documents after it are still read."""
     stream = Stream([], [], [])
-    offset = 0  # line offset of the chunk being parsed
-    rest = text
-    while True:
+    values = _json_values(text)
+    if values is not None:
+        # a JSON stream of several values (kubectl reads {...}{...} and one object per line), or one
+        # with escapes libyaml refuses: each value is read as a document of its own
+        offset, counted = 0, 0
+        for start, end in values:
+            offset += text.count("\n", counted, start)
+            counted = start
+            try:
+                _parse(_yaml_escapes(text[start:end]), offset, stream)
+            except _Fail as fail:
+                stream.errors.append(LoadError(fail.line, fail.column, fail.message))
+        return stream
+    try:
+        _parse(text, 0, stream)
+        return stream
+    except _Fail as fail:
+        stream.errors.append(LoadError(fail.line, fail.column, fail.message))
+        error_line = fail.line
+    # From the error's line on (an unclosed flow collection is reported at the next marker), every
+    # document is read on its own.  A "---" at column 0 ends any document, even inside a scalar,
+    # so cutting the text at these markers is safe; each character is parsed at most twice.
+    cut = max(_line_start(text, error_line - 1), 1)
+    markers = [m.start() for m in _DOC_START.finditer(text, cut)]
+    offset, counted = 0, 0
+    for i, start in enumerate(markers):
+        end = markers[i + 1] if i + 1 < len(markers) else len(text)
+        offset += text.count("\n", counted, start)
+        counted = start
         try:
-            _parse(rest, offset, stream)
-            return stream
+            _parse(text[start:end], offset, stream)
         except _Fail as fail:
             stream.errors.append(LoadError(fail.line, fail.column, fail.message))
-            # resume at the first document marker from the error's line on (an unclosed
-            # flow collection is reported at the next marker), never at the chunk's own start
-            lines_in = fail.line - offset  # 1-based line within ``rest``
-            cut = max(_line_start(rest, lines_in - 1), 1)
-            marker = _DOC_START.search(rest, cut)
-            if marker is None:
-                return stream
-            offset += rest.count("\n", 0, marker.start())
-            rest = rest[marker.start() :]
+    return stream
+
+
+_SURROGATES = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _yaml_escapes(text: str) -> str:
+    """JSON writes a character beyond U+FFFF as a surrogate pair (\\ud83d\\ude00); YAML wants \\U0001f600."""
+    if "\\u" not in text:
+        return text
+
+    def joined(match: re.Match[str]) -> str:
+        high, low = int(match.group(1), 16), int(match.group(2), 16)
+        return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+    return _SURROGATES.sub(joined, text)
+
+
+def _json_values(text: str) -> list[tuple[int, int]] | None:
+    """The (start, end) of each top-level value when ``text`` is a JSON stream that needs reading value by
+    value; None when it is not JSON, or is one value libyaml reads as it is."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    decoder = json.JSONDecoder()
+    spans: list[tuple[int, int]] = []
+    index = len(text) - len(stripped)
+    try:
+        while index < len(text):
+            _, end = decoder.raw_decode(text, index)
+            spans.append((index, end))
+            index = end
+            while index < len(text) and text[index] in " \t\r\n":
+                index += 1
+    except (ValueError, RecursionError):
+        return None  # not JSON after all (YAML flow style, or broken): the YAML reader reports it
+    if len(spans) == 1 and not _SURROGATES.search(text):
+        return None
+    return spans
 
 
 def _line_start(text: str, line: int) -> int:
@@ -224,7 +280,7 @@ class _Builder:
                 container: Any = Map(span) if kind is yaml.MappingStartEvent else Seq(span)
                 if event.anchor is not None and not replaying:
                     self.open_anchors[index] = event.anchor
-                stack.append([container, None, None, set()])  # [value, key, key span, explicit keys]
+                stack.append([container, None, None, set(), False])  # [value, key, key span, keys, merge?]
                 open_starts.append(index)
                 continue
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
@@ -253,10 +309,16 @@ class _Builder:
                 key = event.value if kind is yaml.ScalarEvent else str(value)
                 frame[1] = key
                 frame[2] = span
+                # go-yaml merges only on a plain << (or one tagged !!merge); "<<" quoted is an ordinary key
+                frame[4] = (
+                    kind is yaml.ScalarEvent
+                    and key == "<<"
+                    and (event.implicit[0] or event.tag == "tag:yaml.org,2002:merge")
+                )
             else:
                 key, key_span = frame[1], frame[2]
                 frame[1], frame[2] = None, None
-                if key == "<<" and isinstance(value, Map | Seq):
+                if frame[4] and isinstance(value, Map | Seq):
                     # go-yaml merges where the key is written: later keys override it, it overrides earlier ones
                     self._merge(parent, value, key_span)
                     continue

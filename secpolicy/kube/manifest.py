@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from secpolicy.kube.load import Stream, load
 from secpolicy.kube.nodes import Map
 from secpolicy.kube.spec import Pod, decode
-from secpolicy.kube.workloads import WorkloadKind, objects, templates
+from secpolicy.kube.workloads import Malformed, WorkloadKind, objects, templates
 
 HELM_HINT = (
     "this looks like a Helm or Go template ({{ }} is not YAML): lint the rendered output instead, "
@@ -30,6 +30,10 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     duplicates: list[tuple[int, int, str]] = field(default_factory=list)  # line, column, key
     stream: Stream | None = None
+
+
+def _malformed(found: Malformed) -> Problem:
+    return Problem(found.line, found.column, f"cannot lint this object: {found.message}", found.field)
 
 
 def _what(value: object) -> str:
@@ -78,8 +82,15 @@ def read(text: str, display: str, workloads: Sequence[WorkloadKind] = ()) -> Loa
             continue
         if objs:
             out.duplicates += [(span[0], span[1], key) for span, key in doc.duplicates]
-        for obj, obj_path in objs:
+        for found in objs:
+            if isinstance(found, Malformed):
+                out.problems.append(_malformed(found))
+                continue
+            obj, obj_path = found
             for template in templates(obj, obj_path, workloads):
+                if isinstance(template, Malformed):
+                    out.problems.append(_malformed(template))
+                    continue
                 decoded = decode(template, display)
                 if isinstance(decoded, Pod):
                     out.pods.append(decoded)

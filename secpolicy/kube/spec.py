@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from secpolicy.kube.nodes import Map, Seq, Span
@@ -188,6 +188,8 @@ class _Reject(Exception):
 
 
 def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -472,6 +474,10 @@ def decode(template: PodTemplate, path: str) -> Pod | list[DecodeError]:
                 # an error is recorded; the other containers are still decoded to report all errors
                 with contextlib.suppress(_Reject):
                     containers.append(d.container(group, index, item, where))
+        if not any(c.group == "containers" for c in containers) and not d.errors:
+            raise d.fail(
+                replace(spec_at, field=join(base, "containers")), "a pod needs at least one container (Required value)"
+            )
         os_name = None
         os = d.mapping(spec, "os", base)
         if os is not None:

@@ -48,16 +48,27 @@ class ManifestSuppressions:
     problems: list[tuple[int, str]] = field(default_factory=list)
     # id(metadata Map) -> container name or "" (the whole pod) -> rule -> reason
     annotations: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # id(pod) -> (container group, index) -> name, built once per pod
+    _names: dict[int, dict[tuple[str, int], str]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.file_ids or self.before or any(self.annotations.values()))
 
     def lookup(
         self, rule: str, pod: Pod, container: str | None, at: Location, key: str | None = None
     ) -> tuple[bool, str | None]:
         """``key``: the hit's key (a capability, an env var), which ``ignore=RULE:KEY`` names."""
+        if self.empty:
+            return False, None
         for wanted, reason in self.file_ids.get(rule, ()):
             if wanted is None or wanted == key:
                 return True, reason
         if container is None:
-            container = _container_of(pod, at.field)
+            names = self._names.get(id(pod))
+            if names is None:
+                names = self._names[id(pod)] = {(c.group, c.index): c.name for c in pod.containers}
+            container = _container_of(pod, at.field, names)
         for meta in (pod.template.obj.get("metadata"), pod.template.metadata):
             if not isinstance(meta, Map):
                 continue
@@ -74,7 +85,7 @@ class ManifestSuppressions:
         return False, None
 
 
-def _container_of(pod: Pod, field_path: str | None) -> str | None:
+def _container_of(pod: Pod, field_path: str | None, names: dict[tuple[str, int], str]) -> str | None:
     if not field_path:
         return None
     annotation = field_path.rpartition("annotations[")[2]
@@ -87,11 +98,7 @@ def _container_of(pod: Pod, field_path: str | None) -> str | None:
     match = _CONTAINER.match(field_path, len(spec_prefix))
     if match is None:
         return None
-    group, index = match.group(1), int(match.group(2))
-    for c in pod.containers:
-        if c.group == group and c.index == index:
-            return c.name
-    return None
+    return names.get((match.group(1), int(match.group(2))))
 
 
 def _ancestor_lines(pod: Pod, at: Location) -> list[int]:

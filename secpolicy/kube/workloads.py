@@ -73,16 +73,42 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
-def objects(document: Any) -> Iterator[tuple[Map, str]]:
+@dataclass(frozen=True)
+class Malformed:
+    """Part of an object the API server would reject, so the pod in it cannot be judged."""
+
+    line: int
+    column: int
+    field: str
+    message: str
+
+
+def _type(value: Any) -> str:
+    return "a list" if isinstance(value, Seq) else "a mapping" if isinstance(value, Map) else "a scalar"
+
+
+def objects(document: Any) -> Iterator[tuple[Map, str] | Malformed]:
     """The Kubernetes objects in a document: itself, or the items of a List."""
     if not isinstance(document, Map) or not _is_object(document):
         return
-    if document["kind"] == "List" or (document["kind"].endswith("List") and isinstance(document.get("items"), Seq)):
+    kind = document["kind"]
+    if kind == "List" or (kind.endswith("List") and "items" in document):
         items = document.get("items")
-        if isinstance(items, Seq):
-            for index, item in enumerate(items):
-                if isinstance(item, Map) and _is_object(item):
-                    yield item, f"items[{index}]"
+        if items is None:
+            return
+        if not isinstance(items, Seq):
+            at = document.at["items"]
+            yield Malformed(at[0], at[1], "items", f"{kind} items must be a list, not {_type(items)}")
+            return
+        for index, item in enumerate(items):
+            if isinstance(item, Map) and _is_object(item):
+                yield item, f"items[{index}]"
+            else:
+                at = items.at[index]
+                what = "a mapping without string apiVersion and kind" if isinstance(item, Map) else _type(item)
+                if item is None:
+                    what = "null"
+                yield Malformed(at[0], at[1], f"items[{index}]", f"{kind} items[{index}] is {what}, not an object")
         return
     yield document, ""
 
@@ -91,21 +117,41 @@ def _is_object(value: Map) -> bool:
     return isinstance(value.get("apiVersion"), str) and isinstance(value.get("kind"), str)
 
 
-def templates(obj: Map, obj_path: str, extra: Sequence[WorkloadKind] = ()) -> Iterator[PodTemplate]:
+# kinds whose pod template may be absent: ReplicationController's is a pointer PSA skips when nil,
+# a Rollout may point at a Deployment instead (workloadRef)
+_OPTIONAL_TEMPLATE = frozenset({"ReplicationController", "Rollout"})
+
+
+def templates(obj: Map, obj_path: str, extra: Sequence[WorkloadKind] = ()) -> Iterator[PodTemplate | Malformed]:
     """The pod template of ``obj``, if its kind has one (config entries before the built-in table)."""
     kind = obj["kind"]
     group = group_of(obj["apiVersion"])
     for entry in (*extra, *BUILTIN):
         if entry.kind != kind or (entry.groups and group not in entry.groups):
             continue
+        optional = kind in _OPTIONAL_TEMPLATE or entry in extra
         holder: Any = obj
-        for part in entry.path.split(".") if entry.path else ():
-            holder = holder.get(part) if isinstance(holder, Map) else None
-        if not isinstance(holder, Map):
-            return  # no template here (e.g. an Argo Rollout with workloadRef): nothing to judge
-        spec = holder.get("spec")
-        if spec is None:
-            return  # a template without a spec: the API server would reject it, and there is no pod to judge
+        field = obj_path
+        parts = [*(entry.path.split(".") if entry.path else ()), "spec"]
+        for position, part in enumerate(parts):
+            last = position == len(parts) - 1
+            value = holder.get(part)
+            if value is None:
+                if optional and (not last or holder is not obj):
+                    return  # no template here (e.g. an Argo Rollout with workloadRef): nothing to judge
+                span = holder.span
+                where = join(field, part)
+                yield Malformed(span[0], span[1], where, f"{kind} has no {where}: the API server would reject it")
+                return
+            field = join(field, part)
+            if last:
+                break  # the pod spec itself: the decoder checks its type
+            if not isinstance(value, Map):
+                span = holder.at[part]
+                yield Malformed(span[0], span[1], field, f"{field} must be a mapping, not {_type(value)}")
+                return
+            holder = value
+        spec = holder["spec"]
         metadata = obj.get("metadata")
         name = metadata.get("name") if isinstance(metadata, Map) else None
         namespace = metadata.get("namespace") if isinstance(metadata, Map) else None

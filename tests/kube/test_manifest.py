@@ -276,3 +276,27 @@ def test_privileged_runs_unconfined_whatever_the_profiles() -> None:
 def test_no_doubled_prefix_in_load_errors() -> None:
     (error,) = [f for f in lint(POD + "---\nkind: [\n") if f.rule == "SP001"]
     assert error.message.count("cannot lint") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: x}\n", "spec.template"),
+        ("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: []}\n", "spec.jobTemplate"),
+        ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n", "spec.template"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "spec"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n", "spec.containers"),
+        ("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "items"),
+        ("apiVersion: v1\nkind: List\nitems: [1, null]\n", "items[0]"),
+    ],
+)
+def test_malformed_workloads_are_reported(text: str, field: str) -> None:
+    errors = [f for f in lint(text) if f.rule == "SP001"]
+    assert errors, text
+    assert errors[0].field == field
+    assert "cannot lint" in errors[0].message
+
+
+def test_optional_templates_are_quiet() -> None:
+    rc = "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: r}\nspec: {replicas: 0}\n"
+    assert lint(rc) == []
