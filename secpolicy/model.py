@@ -143,6 +143,8 @@ class EffectiveContext:
     start_error: str | None = None  # why the kubelet will refuse to start it (runAsNonRoot verification)
     selinux: str | None = None  # the effective seLinuxOptions ("type=spc_t level=s0:c1"), None: the runtime's
     apparmor: str | None = None  # the effective AppArmor profile
+    proc_mount: str | None = None  # Default or Unmasked (containers)
+    user_namespace: bool = False  # hostUsers: false: uid 0 inside maps to an unprivileged uid on the host
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -160,6 +162,8 @@ class EffectiveContext:
             "start_error": self.start_error,
             "selinux": self.selinux,
             "apparmor": self.apparmor,
+            "proc_mount": self.proc_mount,
+            "user_namespace": self.user_namespace,
             "provenance": {k: str(v) for k, v in self.provenance.items()},
         }
 

@@ -34,8 +34,10 @@ def _sc_field(c: Container, suffix: str) -> Location:
 def root(target: ContainerTarget, params: Params) -> Iterator[Hit]:
     """K8S201: the container runs as uid 0, or may (its user is unknown and nothing forbids root)."""
     ctx, c = target.context, target.container
-    if target.pod.windows or ctx.start_error is not None:
-        return  # Windows has no uid 0; a container the kubelet refuses does not run (K8S207)
+    if target.pod.windows or ctx.start_error is not None or ctx.user_namespace:
+        # Windows has no uid 0; a container the kubelet refuses does not run (K8S207); in a user
+        # namespace (hostUsers: false) uid 0 is an unprivileged uid on the host
+        return
     user = ctx.user
     decided = ctx.user.source.location
     at = decided if decided is not None and decided.path == c.at.path else _image_at(c)

@@ -74,18 +74,23 @@ def contexts(items: Sequence[EffectiveContext]) -> str:
             ("no_new_privs", str(ctx.no_new_privs).lower(), ctx.provenance.get("no_new_privs")),
             ("seccomp", ctx.seccomp, ctx.provenance.get("seccomp")),
         ]
-        if ctx.run_as_non_root is not None:
-            rows.append(("runAsNonRoot", str(ctx.run_as_non_root).lower(), ctx.provenance.get("run_as_non_root")))
+        if ctx.kind == "container" or ctx.run_as_non_root is not None:
+            shown = "not set" if ctx.run_as_non_root is None else str(ctx.run_as_non_root).lower()
+            rows.append(("runAsNonRoot", shown, ctx.provenance.get("run_as_non_root")))
         if ctx.kind == "container":
             rows.append(("read-only fs", str(ctx.read_only_rootfs).lower(), ctx.provenance.get("read_only_rootfs")))
         if ctx.kind == "container":
             rows.append(("apparmor", ctx.apparmor or "", ctx.provenance.get("apparmor")))
         if ctx.selinux:
             rows.append(("selinux", ctx.selinux, ctx.provenance.get("selinux")))
+        if ctx.proc_mount is not None and ctx.proc_mount != "Default":
+            rows.append(("procMount", ctx.proc_mount, ctx.provenance.get("proc_mount")))
+        if ctx.user_namespace:
+            rows.append(("user ns", "yes (hostUsers: false)", ctx.provenance.get("user_namespace")))
         if ctx.host_namespaces:
-            rows.append(("host", ",".join(ctx.host_namespaces), None))
+            rows.append(("host", ",".join(ctx.host_namespaces), ctx.provenance.get("host_namespaces")))
         if ctx.start_error:
-            rows.append(("will not start", ctx.start_error, None))
+            rows.append(("will not start", ctx.start_error, ctx.provenance.get("start_error")))
         out.append(f"{ctx.path} [{ctx.target}]")
         for key, val, src in rows:
             out.append(f"  {key:<13} {val}" + (f"  <- {src}" if src else ""))

@@ -73,6 +73,11 @@ def _resolved(val: Val[T] | None) -> Resolved[T] | None:
 
 
 KUBELET_SECCOMP_DEFAULT = Provenance("kubelet default: Unconfined unless the kubelet runs with --seccomp-default")
+NOT_PRIVILEGED = Provenance("privileged not set (false)")
+ESCALATION_UNSET = Provenance("allowPrivilegeEscalation not set: no_new_privs stays off")
+WRITABLE = Provenance("readOnlyRootFilesystem not set (false)")
+NON_ROOT_UNSET = Provenance("runAsNonRoot not set: the kubelet does not check the user")
+PROC_MOUNT_DEFAULT = Provenance("procMount not set (Default: masked paths)")
 
 
 def container_context(
@@ -101,11 +106,11 @@ def container_context(
     spec = SecuritySpec(
         cap_add=Resolved(tuple(c.value for c in caps.add), _from(Val(None, caps.at))) if caps and caps.add else None,
         cap_drop=Resolved(tuple(c.value for c in caps.drop), _from(Val(None, caps.at))) if caps and caps.drop else None,
-        privileged=_resolved(csc.privileged if csc else None),
+        privileged=_resolved(csc.privileged if csc else None) or Resolved(False, NOT_PRIVILEGED),
         # AddNoNewPrivileges: only an explicit allowPrivilegeEscalation=false sets no_new_privs
-        no_new_privs=Resolved(not ape.value, _from(ape)) if ape is not None else None,
+        no_new_privs=Resolved(not ape.value, _from(ape)) if ape is not None else Resolved(False, ESCALATION_UNSET),
         run_as_non_root=_resolved(non_root),
-        read_only_rootfs=_resolved(csc.read_only_root_filesystem if csc else None),
+        read_only_rootfs=_resolved(csc.read_only_root_filesystem if csc else None) or Resolved(False, WRITABLE),
         seccomp=seccomp,
     )
     context = effective("container", container.at.path, f"{pod.label} {container.label}", spec, user, runtime)
@@ -117,6 +122,19 @@ def container_context(
     provenance = dict(context.provenance)
     if gid is not None:
         provenance["gid"] = _from(gid)
+    if non_root is None:
+        provenance["run_as_non_root"] = NON_ROOT_UNSET
+    if psc is not None and (psc.supplemental_groups or psc.fs_group is not None):
+        first = psc.supplemental_groups[0] if psc.supplemental_groups else psc.fs_group
+        if first is not None:
+            provenance["groups"] = _from(first, "supplementalGroups and fsGroup")
+    host_fields = [v for v in (pod.host_network, pod.host_pid, pod.host_ipc) if v is not None and v.value]
+    if host_fields:
+        provenance["host_namespaces"] = _from(host_fields[0])
+    proc_mount = csc.proc_mount if csc is not None else None
+    provenance["proc_mount"] = _from(proc_mount) if proc_mount is not None else PROC_MOUNT_DEFAULT
+    if pod.host_users is not None:
+        provenance["user_namespace"] = _from(pod.host_users)
     if context.privileged:
         # "AllowPrivilegeEscalation is true always when the container is run as privileged" (API docs)
         provenance["no_new_privs"] = provenance["privileged"]
@@ -125,12 +143,17 @@ def container_context(
     provenance["apparmor"] = apparmor_from
     if selinux_from is not None:
         provenance["selinux"] = selinux_from
+    start_error = _kubelet_refuses(context, uid, windows=pod.windows)
+    if start_error is not None and "run_as_non_root" in provenance:
+        provenance["start_error"] = provenance["run_as_non_root"]
     return replace(
         context,
         selinux=selinux,
         apparmor=apparmor,
+        proc_mount=proc_mount.value if proc_mount is not None else "Default",
+        user_namespace=pod.user_namespace,
         host_namespaces=hosts,
-        start_error=_kubelet_refuses(context, uid, windows=pod.windows),
+        start_error=start_error,
         provenance=provenance,
     )
 

@@ -163,3 +163,31 @@ def test_escalation_false_with_privileged_is_rejected() -> None:
         (error,) = [f for f in findings if f.rule == "SP001"]
         assert error.field == "spec.containers[0].securityContext.allowPrivilegeEscalation"
         assert "rejects" in error.message
+
+
+def test_provenance_of_every_value_and_user_namespace() -> None:
+    text = """apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostUsers: false
+  hostPID: true
+  securityContext:
+    supplementalGroups: [5]
+  containers:
+  - name: a
+    image: x
+    securityContext: {runAsUser: 0, procMount: Unmasked}
+"""
+    (ctx,) = contexts(text).values()
+    assert ctx.user_namespace is True
+    assert ctx.proc_mount == "Unmasked"
+    for key in ("user", "groups", "host_namespaces", "proc_mount", "user_namespace", "run_as_non_root", "privileged"):
+        assert key in ctx.provenance, key
+    assert "not set" in str(ctx.provenance["run_as_non_root"])
+    assert "not set" in str(ctx.provenance["privileged"])
+    from secpolicy import catalog
+    from secpolicy.engine import Engine, LintOptions
+
+    findings = Engine(catalog.load(), LintOptions(select=["K8S201"])).lint_manifest(text, "m.yaml").findings
+    assert findings == []  # uid 0 in a user namespace is not root on the host
