@@ -11,6 +11,7 @@ Dockerfiles found below the directories named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,9 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
     return Engine(rules, options)
 
 
+_YAML_KEY = re.compile(r"""(?:[A-Za-z0-9_.-]+|"[^"]*"|'[^']*')[ \t]*:(?:[ \t]|$)""")
+
+
 def _looks_like_manifest(name: str, text: str) -> bool:
     """For stdin: by the name given with --stdin-filename, else by the first line that is not a comment."""
     from secpolicy.discover import is_dockerfile
@@ -94,7 +98,9 @@ def _looks_like_manifest(name: str, text: str) -> bool:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        return stripped.startswith(("---", "{", "[", "apiVersion:", "kind:", "items:", "metadata:", '"apiVersion"'))
+        # a Dockerfile line is an instruction and its arguments ("FROM x"); YAML starts with a marker,
+        # a directive, a flow collection, a list item or a "key:" (no Dockerfile instruction ends in ":")
+        return stripped.startswith(("---", "%YAML", "{", "[", "- ")) or _YAML_KEY.match(stripped) is not None
     return False
 
 
@@ -124,9 +130,7 @@ def collect(
                 name = settings.stdin_filename
                 manifest = _looks_like_manifest(name, text)
                 if not manifest and len(data) > sources.MAX_BYTES:
-                    raise sources.SourceError(
-                        f"file is too large ({len(data)} bytes; the limit is {sources.MAX_BYTES})"
-                    )
+                    raise sources.SourceError(f"file is too large (more than {sources.MAX_BYTES} bytes, the limit)")
                 if manifest:
                     results.append(eng.resolve_manifest(text, name) if resolve_only else eng.lint_manifest(text, name))
                 else:

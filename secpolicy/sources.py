@@ -21,7 +21,9 @@ class SourceError(Exception):
 
 def decode(data: bytes, limit: int = MAX_BYTES) -> str:
     if len(data) > limit:
-        raise SourceError(f"file is too large ({len(data)} bytes; the limit is {limit})")
+        raise SourceError(f"file is too large (more than {limit} bytes, the limit)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("UTF-16 text: secpolicy reads UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
     if b"\0" in data:
         line = data[: data.index(b"\0")].count(b"\n") + 1
         raise SourceError("binary file (contains a NUL byte)", line)

@@ -39,3 +39,23 @@ def test_usage_errors_are_exceptions(tmp_path: Path) -> None:
     bad.write_text("images: [x]\n")
     with pytest.raises(api.UsageError, match="must be a mapping"):
         api.lint([tmp_path], api.Settings(config=bad))
+
+
+def test_stdin_manifest_detection() -> None:
+    from secpolicy.api import _looks_like_manifest
+
+    for text in ("%YAML 1.1\n---\nkind: Pod\n", "spec:\n  x: 1\n", "# c\n- a\n", '"apiVersion": "v1"\n', "kind: Pod\n"):
+        assert _looks_like_manifest("<stdin>", text), text
+    for text in ("FROM alpine:3.20\n", "# syntax=docker/dockerfile:1\nARG X=1\nFROM x\n", "from x:y AS b\n"):
+        assert not _looks_like_manifest("<stdin>", text), text
+    assert _looks_like_manifest("k8s/app.yaml", "FROM x\n")
+    assert not _looks_like_manifest("Dockerfile", "kind: Pod\n")
+
+
+def test_utf16_is_named() -> None:
+    import pytest
+
+    from secpolicy import sources
+
+    with pytest.raises(sources.SourceError, match="UTF-16"):
+        sources.decode("kind: Pod\n".encode("utf-16"))

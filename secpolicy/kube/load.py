@@ -8,8 +8,9 @@ here from libyaml's event stream with an explicit stack:
 * mappings are ``Map`` (a dict that also records where each key is),
   sequences ``Seq`` (a list that records where each item is);
 * an alias is expanded by replaying the events of its anchor, and every
-  replayed node counts against ``MAX_ALIAS_NODES``: the expanded document is
-  at most that much larger than the file, so everything after this is linear;
+  replayed node counts against a budget (``MAX_ALIAS_NODES``, or ten times
+  the document's own nodes if more): the expanded document is at most that
+  much larger than the file, so everything after this is linear;
 * nesting deeper than ``MAX_DEPTH`` and recursive aliases are errors;
 * a duplicate key keeps the last value, as the API server's JSON decoding
   does, and is recorded so that lint can say so;
@@ -205,6 +206,8 @@ def _scalar(event: Any) -> Any:
         return None
     if tag == "tag:yaml.org,2002:bool":
         return value.lower() in ("yes", "true", "on")
+    if (tag == "tag:yaml.org,2002:int" or tag == "tag:yaml.org,2002:float") and ":" in value:
+        return value  # YAML 1.1 base 60 (16:40): go-yaml reads it as the string it is
     if tag == "tag:yaml.org,2002:int":
         try:
             return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
@@ -228,6 +231,9 @@ class _Builder:
         self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (first, last) event index
         self.open_anchors: dict[int, str] = {}  # event index of an open collection -> its anchor
         self.replayed = 0
+        # expansion may add MAX_ALIAS_NODES nodes, or ten times the document's own size if more:
+        # files that reuse anchors a lot still load, and the result stays linear in the input
+        self.budget = max(MAX_ALIAS_NODES, 10 * len(events))
         self.duplicates: list[tuple[Span, str]] = []
 
     def build(self) -> Any:
@@ -259,10 +265,10 @@ class _Builder:
                 continue
             if replaying:
                 self.replayed += 1
-                if self.replayed > MAX_ALIAS_NODES:
+                if self.replayed > self.budget:
                     raise self._fail(
                         self.events[sources[1][2]],  # the outermost alias being expanded
-                        f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?): not expanded further",
+                        f"aliases expand to more than {self.budget:,} nodes (an alias bomb?): not expanded further",
                     )
             if kind is yaml.ScalarEvent:
                 value: Any = _scalar(event)

@@ -128,9 +128,11 @@ def manifest_suppressions(text: str, loaded: Loaded, known_rules: Collection[str
     if "secpolicy" in text:
         _comments(text, loaded, known_rules, out)
         for pod in loaded.pods:
+            names = {c.name for c in pod.containers}
             for meta in (pod.template.obj.get("metadata"), pod.template.metadata):
                 if isinstance(meta, Map) and id(meta) not in out.annotations:
                     out.annotations[id(meta)] = _annotations(meta, known_rules, out.problems)
+                    _unknown_containers(meta, names, out.problems)
     return out
 
 
@@ -165,6 +167,22 @@ def _comments(text: str, loaded: Loaded, known_rules: Collection[str], out: Mani
         if pending and not (_SKIPPED.match(line) and not inside_scalar(number)):
             out.before.setdefault(number, {}).update(pending)
             pending = {}
+
+
+def _unknown_containers(meta: Map, names: set[str], problems: list[tuple[int, str]]) -> None:
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, Map):
+        return
+    for key in annotations:
+        if key.startswith(ANNOTATION + ".") and key[len(ANNOTATION) + 1 :] not in names:
+            container = key[len(ANNOTATION) + 1 :]
+            known = ", ".join(sorted(names)) or "none"
+            problems.append(
+                (
+                    annotations.at[key][0],
+                    f"annotation {key} names no container of this pod ({container!r}; it has: {known})",
+                )
+            )
 
 
 def _annotations(meta: Map, known_rules: Collection[str], problems: list[tuple[int, str]]) -> dict[str, dict[str, str]]:

@@ -104,3 +104,11 @@ def test_multi_line_scalars_are_recorded() -> None:
     first, last = stream.block_lines[0]
     assert first == 1
     assert last >= 3
+
+
+def test_base_60_stays_a_string_and_aliases_scale_with_the_file() -> None:
+    assert load("a: 16:40\nb: 1:30.5\n").documents[0].value == {"a": "16:40", "b": "1:30.5"}
+    many = "base: &b {k: v, l: w}\n" + "".join(f"m{i}: *b\n" for i in range(40_000))
+    stream = load(many)
+    assert stream.errors == []
+    assert stream.documents[0].value["m39999"] == {"k": "v", "l": "w"}

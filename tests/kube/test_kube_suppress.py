@@ -113,3 +113,11 @@ def test_suppressed_findings_stay_in_json() -> None:
     findings = lint(text, "K8S002")
     doc = jsondoc.render(Report([RULES["K8S002"]], findings, [], 1), RenderOptions())
     assert '"suppression": {\n        "reason": "lab cluster"' in doc or '"reason": "lab cluster"' in doc
+
+
+def test_annotation_for_a_container_that_does_not_exist() -> None:
+    text = deploy(annotations='  annotations:\n    secpolicy.dev/ignore.sidecar-typo: "K8S002: proxy"\n')
+    findings = lint(text, "K8S002", "SP002")
+    (problem,) = [f for f in findings if f.rule == "SP002"]
+    assert "names no container" in problem.message
+    assert "sidecar-typo" in problem.message
