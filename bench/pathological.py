@@ -1,4 +1,4 @@
-"""Pathological inputs: time per input at 1x and 4x size, and the growth ratio.
+"""Pathological inputs (Dockerfiles and manifests): time per input at 1x and 4x size, and the growth ratio.
 
 Usage: bash dev.sh bench --pathological [--timeout S]
    or: .venv/bin/python bench/pathological.py [--timeout S] [--only NAME]
@@ -107,7 +107,49 @@ def four_mib_file(n: int) -> str:
     return "".join(lines)
 
 
+_POD_HEAD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+_CONTAINER = "  - name: c{i}\n    image: nginx:1.27\n    securityContext: {{privileged: true}}\n"
+
+
+def many_containers(n: int) -> str:
+    return _POD_HEAD + "".join(_CONTAINER.format(i=i) for i in range(n))
+
+
+def many_containers_suppressed(n: int) -> str:
+    return _POD_HEAD + "".join("  # secpolicy: ignore=K8S002 reason=lab\n" + _CONTAINER.format(i=i) for i in range(n))
+
+
+def many_broken_documents(n: int) -> str:
+    return "".join(f"---\nmetadata: {{name: p{i}\n" for i in range(n)) + "---\n" + many_containers(1)
+
+
+def many_documents(n: int) -> str:
+    return "".join("---\n" + many_containers(1).replace("name: p}", f"name: p{i}}}") for i in range(n))
+
+
+def many_aliases(n: int) -> str:
+    head = "x-sc: &sc {privileged: true, runAsUser: 0}\n" + _POD_HEAD
+    return head + "".join(f"  - name: c{i}\n    image: nginx\n    securityContext: *sc\n" for i in range(n))
+
+
+def flow_sequence(n: int) -> str:
+    return (
+        _POD_HEAD.replace("  containers:\n", "  containers: [")
+        + ", ".join(f"{{name: c{i}, image: x}}" for i in range(n))
+        + "]\n"
+    )
+
+
+# inputs that are manifests rather than Dockerfiles
+MANIFESTS = {"many containers", "containers + pragmas", "broken documents", "documents", "aliases", "flow seq"}
+
 INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
+    "many containers": (many_containers, 2_500),
+    "containers + pragmas": (many_containers_suppressed, 2_500),
+    "broken documents": (many_broken_documents, 10_000),
+    "documents": (many_documents, 2_000),
+    "aliases": (many_aliases, 2_500),
+    "flow seq": (flow_sequence, 10_000),
     "long continuation (lines)": (long_continuation, 10_000),
     "many findings (RUN sudo lines)": (many_findings, 5_000),
     "many findings in one RUN": (many_findings_one_run, 5_000),
@@ -136,8 +178,8 @@ print(f"{time.perf_counter() - start:.6f} {code}")
 """
 
 
-def measure(text: str, timeout: float, workdir: Path) -> tuple[float | None, str]:
-    dockerfile = workdir / "Dockerfile"
+def measure(text: str, timeout: float, workdir: Path, name: str = "Dockerfile") -> tuple[float | None, str]:
+    dockerfile = workdir / name
     report = workdir / "report.json"
     dockerfile.write_text(text, encoding="utf-8")
     report.unlink(missing_ok=True)
@@ -178,8 +220,9 @@ def main() -> int:
         for name, (make, size) in INPUTS.items():
             if args.only and args.only not in name:
                 continue
-            small, note_small = measure(make(size), args.timeout, work)
-            big, note_big = measure(make(size * 4), args.timeout, work)
+            file_name = "manifest.yaml" if name in MANIFESTS else "Dockerfile"
+            small, note_small = measure(make(size), args.timeout, work, file_name)
+            big, note_big = measure(make(size * 4), args.timeout, work, file_name)
             if small is None or big is None:
                 failed = True
                 shown_small = f"{small:8.3f}" if small is not None else f"{'-':>8}"

@@ -359,6 +359,12 @@ def explain(rule: Annotated[str, typer.Argument(help="Rule id (DF101) or slug (r
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; no traceback reaches the user unless SECPOLICY_DEBUG is set."""
+    import gc
+
+    # A lint builds large trees of long-lived objects (manifest nodes, findings) and makes almost no
+    # cycles: the default thresholds rescan them so often that time grows faster than the input.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     try:
         app(args=argv, prog_name="secpolicy", standalone_mode=True)
     except SystemExit as exc:
