@@ -1,0 +1,1 @@
+"""Build contexts: .dockerignore semantics and the files the builder receives."""

@@ -1,0 +1,96 @@
+"""moby/patternmatcher's own vectors and walk vectors confirmed against the Go implementation, all of them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import shared_dir
+
+from secpolicy.context.ignore import IgnoreError, MatchInfo, PatternMatcher, go_clean, read_lines
+from secpolicy.context.walk import Entry, walk
+
+
+def _vectors(name: str) -> list[dict]:
+    return json.loads((shared_dir("conformance", "dockerignore") / name).read_text())
+
+
+def test_every_patternmatcher_vector() -> None:
+    vectors = _vectors("patternmatcher-vectors.json")
+    wrong = []
+    for vector in vectors:
+        group = re.match(r"[A-Z]+", vector["id"]).group()
+        path = vector["path"]
+        try:
+            matcher = PatternMatcher(vector["patterns"])
+            if group in ("B", "F"):  # the deprecated Matches() these upstream tests call
+                cleaned = go_clean(path)
+                excluded = False if cleaned == "." else matcher.matches(cleaned)
+            else:  # TestMatches: every mode agrees, the walker's chained over the ancestors
+                excluded, _ = matcher.matches_or_parent_matches(path)
+                info, parts = MatchInfo(), path.split("/")
+                for depth in range(1, len(parts) + 1):
+                    walked, info, _ = matcher.matches_using_parent_results("/".join(parts[:depth]), info)
+                if walked != excluded:
+                    wrong.append(f"{vector['id']}: the modes disagree")
+            got = "excluded" if excluded else "included"
+        except IgnoreError:
+            got = "error"
+        if got != vector["expect"]:
+            wrong.append(f"{vector['id']} {vector['patterns']} {path!r}: expected {vector['expect']}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    assert len(vectors) == 137
+
+
+def _sent(root: Path, lines: list[str]) -> tuple[list[str], list[str]]:
+    matcher = PatternMatcher(read_lines("\n".join(lines) + "\n"))
+    entries = [e for e in walk(root, matcher) if isinstance(e, Entry)]
+    return sorted(e.path for e in entries), sorted(e.path for e in entries if e.content_withheld)
+
+
+def test_every_walk_vector(tmp_path: Path) -> None:
+    vectors = _vectors("walk-vectors.json")
+    wrong = []
+    for index, vector in enumerate(vectors):
+        root = tmp_path / str(index)
+        for name in vector["tree"]:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text("x")
+        root.mkdir(exist_ok=True)
+        try:
+            sent, withheld = _sent(root, vector["dockerignore"])
+        except IgnoreError:
+            if not vector.get("error"):
+                wrong.append(f"{vector['id']}: unexpected error")
+            continue
+        if vector.get("error"):
+            wrong.append(f"{vector['id']}: the build fails, but secpolicy sent {sent}")
+            continue
+        if sent != sorted(vector["sent"]):
+            wrong.append(f"{vector['id']}: sent {sent}, expected {sorted(vector['sent'])}")
+        if withheld != sorted(vector.get("content_withheld", [])):
+            wrong.append(f"{vector['id']}: content withheld {withheld}, expected {vector['content_withheld']}")
+    assert not wrong, "\n".join(wrong)
+    assert len(vectors) == 62
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "test1\n/test2\n/a/file/here\n\nlastfile\n# this is a comment\n! /inverted/abs/path\n!\n! \n",
+            ["test1", "test2", "a/file/here", "lastfile", "!inverted/abs/path", "!", "!"],
+        ),
+        ("\ufeff# bom then comment\n  # not a comment\n//secrets\nfoo/../x/\n", ["# not a comment", "secrets", "x"]),
+        ("a\r\nb\r\n", ["a", "b"]),
+    ],
+)
+def test_read_all(text: str, expected: list[str]) -> None:
+    assert [line.text for line in read_lines(text)] == expected
+
+
+def test_long_line_fails_the_build() -> None:
+    with pytest.raises(IgnoreError, match="64 KiB"):
+        read_lines("a" * (64 * 1024 + 1) + "\n")
