@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import shared_dir
@@ -13,15 +14,16 @@ from secpolicy.context.ignore import IgnoreError, MatchInfo, PatternMatcher, go_
 from secpolicy.context.walk import Entry, walk
 
 
-def _vectors(name: str) -> list[dict]:
-    return json.loads((shared_dir("conformance", "dockerignore") / name).read_text())
+def _vectors(name: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads((shared_dir("conformance", "dockerignore") / name).read_text())
+    return data
 
 
 def test_every_patternmatcher_vector() -> None:
     vectors = _vectors("patternmatcher-vectors.json")
     wrong = []
     for vector in vectors:
-        group = re.match(r"[A-Z]+", vector["id"]).group()
+        group = re.sub(r"[0-9]+$", "", vector["id"])
         path = vector["path"]
         try:
             matcher = PatternMatcher(vector["patterns"])
