@@ -346,6 +346,96 @@ def rules(
     _write("\n".join(lines) + "\n", None)
 
 
+context_app = typer.Typer(
+    name="context",
+    help="Build contexts: what a build sends to the builder, decided by the .dockerignore that applies.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(context_app)
+
+
+def _shown_path(path: str) -> str:
+    """A path as one printable line: newlines and undecodable bytes escaped."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return (
+        text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r") if "\n" in text or "\r" in text else text
+    )
+
+
+@context_app.command("ls")
+def context_ls(
+    directory: Annotated[Path, typer.Argument(help="The build context (default: .).")] = Path("."),
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="DOCKERFILE",
+            help="The Dockerfile (default: DIR/Dockerfile); <Dockerfile>.dockerignore next to it wins over DIR/.dockerignore.",
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show, per file, the pattern (file:line) that decided it and its size.")
+    ] = False,
+    format: Annotated[Format, typer.Option("--format", metavar="text|json", help="Output format.")] = Format.text,
+) -> None:
+    """List exactly the files a BuildKit build of DIR sends: relative paths, sorted, one per line.
+
+    Symbolic links are listed as links, never followed. With --explain, each
+    file shows the .dockerignore line that re-included it (or "no pattern
+    matched"), its size, and a summary of files and bytes sent. Exit code 1
+    when the ignore file would fail the build or a directory cannot be read.
+    """
+    from secpolicy.context.ignore import IgnoreError
+    from secpolicy.context.source import list_context
+
+    if not directory.is_dir():
+        _usage_error(f"{directory}: not a directory")
+    try:
+        listing = list_context(directory, file)
+    except IgnoreError as exc:
+        typer.echo(f"secpolicy: error: {exc.message} (the build would fail)", err=True)
+        raise typer.Exit(1) from None
+    ignore = str(listing.ignore) if listing.ignore else None
+    for problem in listing.problems:
+        typer.echo(f"secpolicy: warning: {_shown_path(problem.path)}: {problem.message}", err=True)
+    if format is Format.json:
+        import json
+
+        doc = {
+            "context": str(directory),
+            "ignore_file": ignore,
+            "files": [
+                {
+                    "path": e.path,
+                    "kind": e.kind,
+                    "size": e.size,
+                    "content_withheld": e.content_withheld,
+                    "decided_by": (
+                        {"pattern": e.decided.source, "file": ignore, "line": e.decided.line} if e.decided else None
+                    ),
+                }
+                for e in listing.entries
+            ],
+            "problems": [{"path": p.path, "message": p.message} for p in listing.problems],
+            "summary": {"files": len(listing.entries), "bytes": listing.total_bytes},
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    elif explain:
+        for e in listing.entries:
+            why = f"{e.decided.source} ({ignore}:{e.decided.line})" if e.decided else "no pattern matched"
+            extra = ", content withheld (the documented semantics exclude it)" if e.content_withheld else ""
+            typer.echo(f"{_shown_path(e.path)}\t{e.size}\t{why}{extra}")
+        source = ignore or "no .dockerignore applies"
+        typer.echo(f"{len(listing.entries)} files, {listing.total_bytes} bytes sent ({source})")
+    else:
+        for e in listing.entries:
+            typer.echo(_shown_path(e.path))
+    if listing.problems:
+        raise typer.Exit(1)
+
+
 @app.command()
 def explain(rule: Annotated[str, typer.Argument(help="Rule id (DF101) or slug (root-user).")]) -> None:
     """Print one rule's documentation."""
