@@ -81,7 +81,7 @@ class Engine:
     def read_and_lint(self, path: Path, display: str) -> FileResult:
         if is_manifest(path.name):
             return self._read(path, display, self.lint_manifest, sources.MAX_MANIFEST_BYTES)
-        return self._read(path, display, self.lint_text)
+        return self._read(path, display, lambda text, shown: self.lint_text(text, shown, path))
 
     def read_and_resolve(self, path: Path, display: str) -> FileResult:
         if is_manifest(path.name):
@@ -113,13 +113,13 @@ class Engine:
     def analyze(self, df: Dockerfile) -> Analysis:
         return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.images.user)
 
-    def lint_text(self, text: str, display: str) -> FileResult:
+    def lint_text(self, text: str, display: str, source: Path | None = None) -> FileResult:
         """Lint one Dockerfile; the analysis is kept only on request (it is large).
 
         Whatever goes wrong inside becomes SP001 for this file alone: the
         findings of every other file are still reported.
         """
-        return self._guarded(lambda: self._lint_text(text, display), display)
+        return self._guarded(lambda: self._lint_text(text, display, source), display)
 
     def _guarded(self, work: Callable[[], FileResult], display: str) -> FileResult:
         try:
@@ -145,7 +145,13 @@ class Engine:
             return FileResult(display, [self._parse_error(display, error.line, error.message)]), None
         return FileResult(display, analysis=analysis), parsed
 
-    def _lint_text(self, text: str, display: str) -> FileResult:
+    def _context_target(self, analysis: Analysis, source: Path, display: str) -> object:
+        """The build context of the Dockerfile at ``source`` (its directory), walked once per Dockerfile."""
+        from secpolicy.context.target import build
+
+        return build(analysis, source, source.parent, display)
+
+    def _lint_text(self, text: str, display: str, source: Path | None = None) -> FileResult:
         result, parsed = self._analyse(text, display)
         analysis = result.analysis
         if analysis is None or parsed is None:
@@ -155,8 +161,12 @@ class Engine:
         starts = [n.line for n in parsed.parsed.nodes]
         ends = [n.end_line for n in parsed.parsed.nodes]
         lines = text.split("\n")
-        for rule, check in self.by_kind[Kind.DOCKERFILE]:
-            for hit in check.run(analysis, rule.settings):
+        runs: list[tuple[Rule, CheckDef, object]] = [(r, c, analysis) for r, c in self.by_kind[Kind.DOCKERFILE]]
+        if source is not None and self.by_kind[Kind.CONTEXT]:
+            context = self._context_target(analysis, source, display)
+            runs += [(r, c, context) for r, c in self.by_kind[Kind.CONTEXT]]
+        for rule, check, target in runs:
+            for hit in check.run(target, rule.settings):
                 index = bisect.bisect_right(starts, hit.line) - 1
                 inside = index >= 0 and hit.line <= ends[index]
                 first = starts[index] if inside else hit.line

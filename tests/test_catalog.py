@@ -65,11 +65,31 @@ def _manifest_example(rules, rule, text: str) -> list[str]:
     return [f.rule for f in engine.lint_manifest(text, "example.yaml").findings]
 
 
+def _context_example(rules, rule, text: str) -> list[str]:
+    """A build context written as lines of ``path  content`` (a Dockerfile's lines separated by " / ")."""
+    import tempfile
+
+    from secpolicy.engine import Engine, LintOptions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for line in text.splitlines():
+            name, _, content = line.partition("  ")
+            content = content.strip()
+            if name == "Dockerfile":
+                content = content.replace(" / ", "\n")
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(content + "\n" if content else "")
+        engine = Engine(rules, LintOptions(select=[rule.id]))
+        return [f.rule for f in engine.read_and_lint(root / "Dockerfile", "Dockerfile").findings]
+
+
 # how the documented examples of each target kind are run; a kind without a runner fails the test
 EXAMPLE_RUNNERS = {
     "dockerfile": ("dockerfile", _dockerfile_example),
     "pod": ("yaml", _manifest_example),
     "container": ("yaml", _manifest_example),
+    "context": ("text", _context_example),
 }
 ENGINE_RULES = {"SP001", "SP002", "SP003"}  # reported by the engine itself: their examples are prose
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from secpolicy.checks import container, pss, run_steps, secrets, user
+from secpolicy.checks import container, context, pss, run_steps, secrets, user
 from secpolicy.checks.base import Check, CheckDef, Hit, NoParams, Params
 from secpolicy.targets import Kind
 
 _STAGE = frozenset({Kind.DOCKERFILE})
 _POD = frozenset({Kind.POD})
 _CONTAINER = frozenset({Kind.CONTAINER})
+_CONTEXT = frozenset({Kind.CONTEXT})
 
 CHECKS: dict[str, CheckDef] = {
     "run.insecure_build": CheckDef(run_steps.insecure_build, _STAGE),
@@ -27,6 +28,10 @@ CHECKS: dict[str, CheckDef] = {
     "container.writable_rootfs": CheckDef(container.writable_rootfs, _CONTAINER),
     "container.env_secret": CheckDef(container.env_secret, _CONTAINER),
     "container.refused": CheckDef(container.refused, _CONTAINER),
+    "context.no_ignore_file": CheckDef(context.no_ignore_file, _CONTEXT),
+    "context.secret_sent": CheckDef(context.sent, _CONTEXT),
+    "context.secret_copied": CheckDef(context.copied, _CONTEXT),
+    "context.invalid_ignore_file": CheckDef(context.invalid_ignore_file, _CONTEXT),
     "user.root_group": CheckDef(user.root_group, _STAGE),
 }
 

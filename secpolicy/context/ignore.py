@@ -51,10 +51,11 @@ _POSIX = {
 class IgnoreError(ValueError):
     """The ignore file would make the build fail; ``line`` is 1-based where known."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.reason = reason or message  # without the file name that ``message`` may lead with
 
 
 def go_trim_space(text: str) -> str:

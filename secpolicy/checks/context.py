@@ -1,0 +1,128 @@
+"""CTX101-CTX103, CTX105: secrets a build context sends to the builder or copies into the image, and broken ignore files."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secpolicy import sources
+from secpolicy.checks.base import Hit, Params
+from secpolicy.model import Location
+
+if TYPE_CHECKING:
+    from secpolicy.context.secrets import SecretFile
+    from secpolicy.context.target import ContextTarget
+
+
+def _shown(path: Path) -> str:
+    return sources.display(path, Path.cwd())
+
+
+def _anchor(target: ContextTarget) -> tuple[int, int]:
+    inst = target.analysis.target.stage.from_
+    return inst.line, inst.column
+
+
+def _ignore_line(target: ContextTarget, line: int = 1) -> Location | None:
+    listing = target.listing
+    if listing is None or listing.ignore is None:
+        return None
+    return Location(_shown(listing.ignore), line, 1)
+
+
+def _suggest(secret: SecretFile) -> str:
+    """The ignore line that excludes ``secret``: by name at any depth, or its own path for a file found by content."""
+    base = posixpath.basename(secret.path)
+    return f"**/{base}" if not secret.by_content and "/" in secret.path else secret.path
+
+
+def _root_only(target: ContextTarget, secret: SecretFile) -> str:
+    """The gitignore-ism that let ``secret`` through: a pattern without "/" matches only at the context root."""
+    if "/" not in secret.path or target.listing is None or target.listing.ignore is None:
+        return ""
+    from secpolicy.context.ignore import Pattern
+    from secpolicy.context.source import read_matcher
+
+    base = posixpath.basename(secret.path)
+    for pattern in read_matcher(target.listing.ignore).patterns:
+        if not pattern.exclusion and "/" not in pattern.text and Pattern(pattern.text, False).match(base):
+            return f"; line {pattern.line} ({pattern.text}) matches only at the context root: write **/{pattern.text}"
+    return ""
+
+
+def no_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
+    """CTX101: no .dockerignore applies, and the context holds secrets."""
+    if target.listing is None or target.listing.ignore is not None:
+        return
+    line, column = _anchor(target)
+    for secret in target.secrets:
+        yield Hit(
+            line,
+            f"no .dockerignore applies to the context {_shown(target.context)}, so {secret.path} is sent to the "
+            f"builder ({secret.reason}); add a .dockerignore with the line {_suggest(secret)}",
+            column,
+            None,
+            secret.path,
+        )
+
+
+def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
+    """CTX102: a secret the .dockerignore that applies does not exclude (and no COPY into the image reads)."""
+    if target.listing is None or target.listing.ignore is None:
+        return
+    line, column = _anchor(target)
+    for secret in target.secrets:
+        copies = list(target.copies_of(secret.path))
+        if any(c.in_image for c in copies):
+            continue  # CTX103
+        note = ""
+        if copies:
+            stages = sorted({c.state.label for c in copies})
+            note = f"; COPY in stage {', '.join(stages)} reads it, which the image gets only if a COPY --from takes it"
+        elif not any(c.whole_context for c in target.copies):
+            note = "; BuildKit transfers it only when a COPY reads it, the classic builder always"
+        ignore = _shown(target.listing.ignore)
+        note += _root_only(target, secret)
+        yield Hit(
+            line,
+            f"{secret.path} is sent to the builder: {ignore} does not exclude it ({secret.reason}){note}; "
+            f"add the line {_suggest(secret)} to {ignore}",
+            column,
+            None,
+            secret.path,
+            _ignore_line(target),
+        )
+
+
+def copied(target: ContextTarget, params: Params) -> Iterator[Hit]:
+    """CTX103: a COPY/ADD in the target's chain copies a secret of the context into the image."""
+    if target.listing is None:
+        return
+    ignore = _shown(target.listing.ignore) if target.listing.ignore else "a .dockerignore"
+    for secret in target.secrets:
+        for copy in target.copies_of(secret.path):
+            if not copy.in_image:
+                continue
+            inst = copy.instruction
+            sources = " ".join(copy.sources)
+            yield Hit(
+                inst.line,
+                f"{inst.keyword} {sources} in stage {copy.state.label} copies {secret.path} into the image "
+                f"({secret.reason}); exclude it in {ignore} ({_suggest(secret)}), and if the build needs it, "
+                "use RUN --mount=type=secret instead",
+                inst.column,
+                f"stage {copy.state.label}",
+                secret.path,
+            )
+            break
+
+
+def invalid_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
+    """CTX105: the ignore file has a pattern the build rejects."""
+    if target.error is None:
+        return
+    line, column = _anchor(target)
+    at = Location(_shown(target.ignore), target.error.line or 1, 1) if target.ignore is not None else None
+    yield Hit(line, f"{target.error.reason} (the build fails on this ignore file)", column, None, "ignore-file", at)

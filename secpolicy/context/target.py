@@ -1,0 +1,130 @@
+"""A build context as a target: the Dockerfile's analysis, the files sent, the secrets among them, what COPY reads.
+
+COPY and ADD sources (without ``--from``) of the stages the target's build
+runs are matched against the sent files the way BuildKit resolves them:
+``.`` or ``/`` is the whole context, a directory is everything below it, a
+wildcard (Go ``filepath.Match``) matches per path segment, ``--exclude``
+drops what it matches.  A COPY in the target's own chain (its ``FROM``
+ancestry) puts the file in the image; a COPY in another stage the build runs
+puts it in that stage only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secpolicy.context.ignore import IgnoreError, PatternMatcher, go_clean, go_match
+from secpolicy.context.secrets import SNIFF_BYTES, SecretFile, classify
+from secpolicy.context.source import Listing, ignore_file, list_context
+
+if TYPE_CHECKING:
+    from secpolicy.dockerfile.instructions import Instruction
+    from secpolicy.resolve.dockerfile import Analysis, StageState
+
+
+@dataclass(frozen=True)
+class Copy:
+    instruction: Instruction
+    state: StageState
+    sources: tuple[str, ...]
+    excludes: tuple[str, ...]
+    in_image: bool  # in the target's FROM chain: what it copies is in the image
+
+    @property
+    def whole_context(self) -> bool:
+        return any(go_clean(s.lstrip("/") or ".") in (".", "") for s in self.sources)
+
+    def reads(self, path: str) -> bool:
+        if self.excludes and _excluded(path, self.excludes):
+            return False
+        return any(_source_covers(source, path) for source in self.sources)
+
+
+def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    try:
+        return PatternMatcher(list(patterns)).matches_or_parent_matches(path)[0]
+    except IgnoreError:
+        return False
+
+
+def _source_covers(source: str, path: str) -> bool:
+    cleaned = go_clean(source.lstrip("/")) if source.strip("/") else "."
+    if cleaned in (".", ""):
+        return True
+    segments = cleaned.split("/")
+    parts = path.split("/")
+    if len(parts) < len(segments):
+        return False
+    if not any(c in cleaned for c in "*?["):
+        return parts[: len(segments)] == segments
+    try:
+        return all(go_match(seg, part) for seg, part in zip(segments, parts, strict=False))
+    except Exception:  # a pattern BuildKit would refuse: it copies nothing
+        return False
+
+
+@dataclass
+class ContextTarget:
+    analysis: Analysis
+    dockerfile: Path
+    context: Path
+    display: str  # the Dockerfile as shown in findings
+    listing: Listing | None = None
+    error: IgnoreError | None = None  # the ignore file would fail the build
+    ignore: Path | None = None  # the ignore file that applies
+    secrets: list[SecretFile] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
+
+    def copies_of(self, path: str) -> Iterator[Copy]:
+        return (c for c in self.copies if c.reads(path))
+
+
+def _copies(analysis: Analysis) -> list[Copy]:
+    chain = {id(s) for s in analysis.target.chain()}
+    out = []
+    for state in analysis.reachable:
+        for inst in state.stage.instructions:
+            if inst.cmd not in ("copy", "add") or inst.flag("from") is not None:
+                continue
+            expanded = state.expanded.get(inst, [])  # after ARG/ENV expansion, as the build sees them
+            heredocs = {doc.name for doc in inst.heredocs}
+            sources = tuple(
+                e.value
+                for e in expanded[:-1]
+                if not e.value.startswith("<<")
+                and e.value not in heredocs
+                and "://" not in e.value
+                and not e.value.startswith("git@")
+            )
+            excludes = tuple(inst.flag_values("exclude"))
+            out.append(Copy(inst, state, sources, excludes, id(state) in chain))
+    return out
+
+
+def _head(path: Path) -> bytes | None:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    except OSError:
+        return None
+
+
+def build(analysis: Analysis, dockerfile: Path, context: Path, display: str) -> ContextTarget:
+    target = ContextTarget(analysis, dockerfile, context, display, copies=_copies(analysis))
+    target.ignore = ignore_file(context, dockerfile)
+    try:
+        target.listing = list_context(context, dockerfile)
+    except IgnoreError as exc:
+        target.error = exc
+        return target
+    for entry in target.listing.entries:
+        if entry.kind != "file" or entry.content_withheld:
+            continue
+        found = classify(entry.path, partial(_head, context / entry.path))
+        if found is not None:
+            target.secrets.append(found)
+    return target
