@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from secpolicy import sources
 from secpolicy.catalog import Rule
@@ -60,6 +61,7 @@ class Engine:
         self.rules = rules
         self.options = options
         self.images = ImageResolver(options.config, options.build_args)
+        self._walked: dict[tuple[str, str], Any] = {}  # build contexts walked, shared by their Dockerfiles
         # the enabled rules with a check, per target kind, indexed once
         self.by_kind: dict[Kind, list[tuple[Rule, CheckDef]]] = {kind: [] for kind in Kind}
         for rule in rules.values():
@@ -149,7 +151,7 @@ class Engine:
         """The build context of the Dockerfile at ``source`` (its directory), walked once per Dockerfile."""
         from secpolicy.context.target import build
 
-        return build(analysis, source, source.parent, display)
+        return build(analysis, source, source.parent, display, self._walked)
 
     def _lint_text(self, text: str, display: str, source: Path | None = None) -> FileResult:
         result, parsed = self._analyse(text, display)

@@ -113,18 +113,40 @@ def _head(path: Path) -> bytes | None:
         return None
 
 
-def build(analysis: Analysis, dockerfile: Path, context: Path, display: str) -> ContextTarget:
+# (context, ignore file) -> what walking it found; Dockerfiles sharing a context share one walk
+Walked = tuple[Listing | None, IgnoreError | None, list[SecretFile]]
+
+
+def build(
+    analysis: Analysis,
+    dockerfile: Path,
+    context: Path,
+    display: str,
+    cache: dict[tuple[str, str], Walked] | None = None,
+) -> ContextTarget:
     target = ContextTarget(analysis, dockerfile, context, display, copies=_copies(analysis))
     target.ignore = ignore_file(context, dockerfile)
+    key = (str(context.resolve()), str(target.ignore.resolve()) if target.ignore else "")
+    walked = cache.get(key) if cache is not None else None
+    if walked is None:
+        walked = _walk(context, dockerfile)
+        if cache is not None:
+            cache[key] = walked
+    target.listing, target.error, secrets = walked
+    target.secrets = list(secrets)
+    return target
+
+
+def _walk(context: Path, dockerfile: Path) -> Walked:
     try:
-        target.listing = list_context(context, dockerfile)
+        listing = list_context(context, dockerfile)
     except IgnoreError as exc:
-        target.error = exc
-        return target
-    for entry in target.listing.entries:
+        return None, exc, []
+    found: list[SecretFile] = []
+    for entry in listing.entries:
         if entry.kind != "file" or entry.content_withheld:
             continue
-        found = classify(entry.path, partial(_head, context / entry.path))
-        if found is not None:
-            target.secrets.append(found)
-    return target
+        secret = classify(entry.path, partial(_head, context / entry.path))
+        if secret is not None:
+            found.append(secret)
+    return listing, None, found
