@@ -143,9 +143,14 @@ def _walk(context: Path, dockerfile: Path) -> Walked:
     except IgnoreError as exc:
         return None, exc, []
     found: list[SecretFile] = []
+    from secpolicy.discover import is_dockerfile
+
     for entry in listing.entries:
         if entry.kind != "file" or entry.content_withheld:
             continue
+        name = entry.path.rsplit("/", 1)[-1]
+        if is_dockerfile(name) or name.endswith(".dockerignore"):
+            continue  # Dockerfiles are judged by the DF rules (DF301 finds tokens in them)
         secret = classify(entry.path, partial(_head, context / entry.path))
         if secret is not None:
             found.append(secret)
