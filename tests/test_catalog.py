@@ -78,6 +78,7 @@ def _context_example(rules, rule, text: str) -> list[str]:
             content = content.strip()
             if name == "Dockerfile":
                 content = content.replace(" / ", "\n")
+            content = content.replace("\\n", "\n")  # a literal \n separates the lines of any other file
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(content + "\n" if content else "")
         engine = Engine(rules, LintOptions(select=[rule.id]))

@@ -32,6 +32,7 @@ CHECKS: dict[str, CheckDef] = {
     "context.secret_sent": CheckDef(context.sent, _CONTEXT),
     "context.secret_copied": CheckDef(context.copied, _CONTEXT),
     "context.invalid_ignore_file": CheckDef(context.invalid_ignore_file, _CONTEXT),
+    "context.ambiguous_order": CheckDef(context.ambiguous_order, _CONTEXT),
     "user.root_group": CheckDef(user.root_group, _STAGE),
 }
 

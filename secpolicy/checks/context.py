@@ -126,3 +126,36 @@ def invalid_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
     line, column = _anchor(target)
     at = Location(_shown(target.ignore), target.error.line or 1, 1) if target.ignore is not None else None
     yield Hit(line, f"{target.error.reason} (the build fails on this ignore file)", column, None, "ignore-file", at)
+
+
+def ambiguous_order(target: ContextTarget, params: Params) -> Iterator[Hit]:
+    """CTX104: the documented semantics (last match wins over a path and its parents) and the walk disagree."""
+    listing = target.listing
+    if listing is None or listing.ignore is None:
+        return
+    line, column = _anchor(target)
+    ignore = _shown(listing.ignore)
+    for entry in listing.entries:
+        if entry.content_withheld:
+            yield Hit(
+                line,
+                f"{ignore} is ambiguous for {entry.path}: the walk sends it, but its patterns read in order exclude "
+                "it, so BuildKit sends it empty and the classic builder with its content; reorder the lines so "
+                "the exception comes last",
+                column,
+                None,
+                entry.path,
+                _ignore_line(target, entry.decided.line or 1) if entry.decided else _ignore_line(target),
+            )
+    for item in listing.divergent:
+        where = f" by line {item.documented.line} ({item.documented.source})" if item.documented else ""
+        yield Hit(
+            line,
+            f"{ignore} is ambiguous for {item.path}: read in order its patterns include it{where}, but the walk "
+            "does not send it (the exception names a parent directory the walk has already excluded); "
+            "name the files in the exception instead",
+            column,
+            None,
+            item.path,
+            _ignore_line(target, item.documented.line or 1) if item.documented else _ignore_line(target),
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secpolicy.context.ignore import IgnoreError, PatternMatcher, read_lines
-from secpolicy.context.walk import Entry, Problem, walk
+from secpolicy.context.walk import Divergent, Entry, Problem, walk
 
 MAX_IGNORE_BYTES = 4 * 1024 * 1024
 
@@ -42,6 +42,7 @@ class Listing:
     ignore: Path | None
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    divergent: list[Divergent] = field(default_factory=list)  # documented as sent, not sent by the walk
 
     @property
     def total_bytes(self) -> int:
@@ -63,6 +64,8 @@ def list_context(context: Path, dockerfile: Path | None = None) -> Listing:
         for item in walk(context, matcher):
             if isinstance(item, Entry):
                 listing.entries.append(item)
+            elif isinstance(item, Divergent):
+                listing.divergent.append(item)
             else:
                 listing.problems.append(item)
     except IgnoreError as exc:  # a pattern Go's regexp refuses fails the build when it is first used

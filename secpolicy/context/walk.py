@@ -42,6 +42,14 @@ class Problem:
     message: str
 
 
+@dataclass(frozen=True)
+class Divergent:
+    """A file the walk does not send although the documented semantics include it (the pattern that says so)."""
+
+    path: str
+    documented: Pattern | None
+
+
 def _can_match_below(pattern: Pattern, directory: str) -> bool:
     """Could ``pattern`` match some path strictly below ``directory``?  (False only when it surely cannot.)"""
     text = pattern.text
@@ -64,7 +72,7 @@ def _prunable(matcher: PatternMatcher, directory: str) -> bool:
     return not any(p.exclusion and _can_match_below(p, directory) for p in matcher.patterns)
 
 
-def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem]:
+def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem | Divergent]:
     """Entries in lexical order (files and links; directories only matter for what is under them)."""
     stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchInfo, bool]] = []
 
@@ -105,7 +113,13 @@ def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem
             if problem is not None:
                 yield problem
             continue
-        if excluded or not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            continue
+        if excluded:
+            if matcher is not None and matcher.exclusions:
+                documented, pattern = matcher.matches_or_parent_matches(rel)
+                if not documented:
+                    yield Divergent(rel, pattern)
             continue
         withheld = False
         if matcher is not None and matcher.exclusions:
