@@ -33,6 +33,7 @@ CHECKS: dict[str, CheckDef] = {
     "context.secret_copied": CheckDef(context.copied, _CONTEXT),
     "context.invalid_ignore_file": CheckDef(context.invalid_ignore_file, _CONTEXT),
     "context.ambiguous_order": CheckDef(context.ambiguous_order, _CONTEXT),
+    "context.bloat": CheckDef(context.bloat, _CONTEXT, context.BloatParams),
     "user.root_group": CheckDef(user.root_group, _STAGE),
 }
 

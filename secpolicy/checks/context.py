@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from secpolicy.model import Location
 
 if TYPE_CHECKING:
     from secpolicy.context.secrets import SecretFile
-    from secpolicy.context.target import ContextTarget
+    from secpolicy.context.target import ContextTarget, Copy
 
 
 def _shown(path: Path) -> str:
@@ -159,3 +160,85 @@ def ambiguous_order(target: ContextTarget, params: Params) -> Iterator[Hit]:
             item.path,
             _ignore_line(target, item.documented.line or 1) if item.documented else _ignore_line(target),
         )
+
+
+@dataclass(frozen=True)
+class BloatParams:
+    directories: tuple[str, ...] = (
+        ".git",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".gradle",
+        ".terraform",
+        "target",
+        "dist",
+        "build",
+        ".next",
+        "coverage",
+    )
+    large_file_bytes: int = 10 * 1024 * 1024
+
+
+def _size(total: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if total < 1024 or unit == "GiB":
+            return f"{total} {unit}" if unit == "bytes" else f"{total:.1f} {unit}"
+        total /= 1024  # type: ignore[assignment]
+    return str(total)
+
+
+def _names(copy: Copy, key: str) -> bool:
+    """Does a source of ``copy`` name ``key`` or something inside it (not just an ancestor of it)?"""
+    from secpolicy.context.ignore import go_clean
+
+    for source in copy.sources:
+        cleaned = go_clean(source.lstrip("/"))
+        if cleaned == key or cleaned.startswith(key + "/"):
+            return True
+    return False
+
+
+def bloat(target: ContextTarget, params: BloatParams) -> Iterator[Hit]:
+    """CTX106: trees and large files sent to the builder that no COPY names (or that COPY . bakes into the image)."""
+    listing = target.listing
+    if listing is None:
+        return
+    wanted = set(params.directories)
+    groups: dict[str, list[int]] = {}  # the bloat directory (or large file) -> [files, bytes]
+    for entry in listing.entries:
+        if entry.content_withheld:
+            continue
+        parts = entry.path.split("/")
+        key = next(("/".join(parts[: i + 1]) for i, part in enumerate(parts[:-1]) if part in wanted), None)
+        if key is None and entry.size >= params.large_file_bytes:
+            key = entry.path
+        if key is not None:
+            counts = groups.setdefault(key, [0, 0])
+            counts[0] += 1
+            counts[1] += entry.size
+    line, column = _anchor(target)
+    ignore = _shown(listing.ignore) if listing.ignore else "a .dockerignore"
+    paths = {e.path for e in listing.entries}
+    for key, (files, total) in sorted(groups.items()):
+        tree = key not in paths
+        if any(_names(c, key) for c in target.copies):
+            continue  # a COPY names it: wanted in the build
+        probe = f"{key}/x" if tree else key
+        baked = [c for c in target.copies if c.in_image and c.reads(probe)]
+        name = key.rsplit("/", 1)[-1]
+        line_to_add = f"**/{name}" if "/" in key else name
+        count = f"{files} file{'s' if files != 1 else ''}"
+        what = f"{key}/ ({count}, {_size(total)})" if tree else f"{key} ({_size(total)})"
+        if baked:
+            inst = baked[0].instruction
+            sources = " ".join(baked[0].sources)
+            how = f"is sent to the builder and {inst.keyword} {sources} (line {inst.line}) bakes it into the image"
+        else:
+            how = "is sent to the builder (by the classic builder; BuildKit only when a COPY reads it) and no COPY names it"
+        yield Hit(line, f"{what} {how}: add {line_to_add} to {ignore}", column, None, key, _ignore_line(target))
