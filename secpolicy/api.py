@@ -37,6 +37,7 @@ class Settings:
     stdin_filename: str = "<stdin>"
     profile: str = "default"  # default | pss-baseline | pss-restricted
     pss_version: str = "latest"  # v1.N or latest: the PSS version pod rules judge at
+    context: Path | None = None  # the build context of the Dockerfiles (default: each one's directory)
 
 
 @dataclass
@@ -77,7 +78,11 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         version = parse_version(settings.pss_version)
     except VersionError as exc:
         raise UsageError(str(exc)) from None
-    options = LintOptions(dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile, version)
+    if settings.context is not None and not settings.context.is_dir():
+        raise UsageError(f"--context {settings.context}: not a directory")
+    options = LintOptions(
+        dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile, version, settings.context
+    )
     return Engine(rules, options)
 
 

@@ -231,6 +231,14 @@ def lint(
         ),
     ] = "default",
     pss_version: PssVersionOpt = "latest",
+    context: Annotated[
+        Path | None,
+        typer.Option(
+            "--context",
+            metavar="DIR",
+            help="The build context of the Dockerfiles linted (default: each Dockerfile's directory, or contexts: in secpolicy.yaml).",
+        ),
+    ] = None,
 ) -> None:
     """Lint Dockerfiles and Kubernetes manifests: root users, capabilities, privileges, secrets, Pod Security Standards.
 
@@ -250,6 +258,7 @@ def lint(
         _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename),
         profile=profile,
         pss_version=pss_version,
+        context=context,
     )
     try:
         report = api.lint(paths, settings, stdin=sys.stdin.buffer if any(str(p) == "-" for p in paths) else None)

@@ -39,6 +39,13 @@ class Config:
     images: list[ImageEntry] = field(default_factory=list)
     workloads: list[WorkloadKind] = field(default_factory=list)  # CRDs that carry a pod template
     runtime: str = "containerd"  # whose default capability set containers start with (runtime-defaults)
+    contexts: dict[Path, Path] = field(default_factory=dict)  # Dockerfile -> its build context (resolved paths)
+
+    def context_of(self, dockerfile: Path) -> Path | None:
+        try:
+            return self.contexts.get(dockerfile.resolve())
+        except (OSError, RuntimeError):
+            return None
 
     def image(self, ref: ImageRef) -> ImageEntry | None:
         """Exact reference first; a key without tag or digest matches every tag."""
@@ -92,13 +99,16 @@ def load(path: Path) -> Config:
         if key == "workloads":
             config.workloads = _workloads(value_node, fail)
             continue
+        if key == "contexts":
+            config.contexts = _contexts(path, value_node, fail)
+            continue
         if key == "runtime-defaults":
             if not isinstance(value_node, yaml.ScalarNode) or value_node.value not in RUNTIME_DEFAULTS:
                 raise fail(value_node, key, f"must be one of {', '.join(sorted(RUNTIME_DEFAULTS))}")
             config.runtime = str(value_node.value)
             continue
         if key != "images":
-            raise fail(key_node, key, "unknown key (this version knows: images, runtime-defaults, workloads)")
+            raise fail(key_node, key, "unknown key (this version knows: contexts, images, runtime-defaults, workloads)")
         if not isinstance(value_node, yaml.MappingNode):
             raise fail(value_node, "images", "must be a mapping of image reference to {dockerfile, target} or {user}")
         seen: dict[ImageRef, tuple[str, int]] = {}
@@ -143,6 +153,27 @@ def _workloads(node: Any, fail: Any) -> list[WorkloadKind]:
         api = values.get("apiVersion")
         groups = frozenset({_group(api)}) if api else frozenset()
         out.append(WorkloadKind(values["kind"], groups, values["path"]))
+    return out
+
+
+def _contexts(path: Path, node: Any, fail: Any) -> dict[Path, Path]:
+    """``contexts: {services/api/Dockerfile: .}``: the build context of a Dockerfile, both relative to this file."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise fail(node, "contexts", "must be a mapping of Dockerfile path to context directory")
+    out: dict[Path, Path] = {}
+    for key, value in node.value:
+        where = f"contexts.{key.value}"
+        if not isinstance(key, yaml.ScalarNode) or not isinstance(value, yaml.ScalarNode) or not str(value.value):
+            raise fail(key, where, "Dockerfile and context must be non-empty strings")
+        dockerfile = path.parent / str(key.value)
+        context = path.parent / str(value.value)
+        if not dockerfile.is_file():
+            raise fail(key, where, f"{key.value} does not exist (relative to {path.parent})")
+        if not context.is_dir():
+            raise fail(value, where, f"{value.value} is not a directory (relative to {path.parent})")
+        out[dockerfile.resolve()] = context
     return out
 
 

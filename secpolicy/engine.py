@@ -40,6 +40,7 @@ class LintOptions:
     config: Config = field(default_factory=Config)
     profile: str = "default"  # only the rules of this profile run (SP001 always does)
     pss_version: Version = field(default_factory=lambda: Version(NEWEST))
+    context: Path | None = None  # the build context of every Dockerfile (default: its directory, or the config's)
 
     @property
     def pss_level(self) -> str:
@@ -151,7 +152,8 @@ class Engine:
         """The build context of the Dockerfile at ``source`` (its directory), walked once per Dockerfile."""
         from secpolicy.context.target import build
 
-        return build(analysis, source, source.parent, display, self._walked)
+        context = self.options.context or self.options.config.context_of(source) or source.parent
+        return build(analysis, source, context, display, self._walked)
 
     def _lint_text(self, text: str, display: str, source: Path | None = None) -> FileResult:
         result, parsed = self._analyse(text, display)

@@ -188,7 +188,7 @@ class BloatParams:
 def _size(total: int) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if total < 1024 or unit == "GiB":
-            return f"{total} {unit}" if unit == "bytes" else f"{total:.1f} {unit}"
+            return f"{total} byte{'s' if total != 1 else ''}" if unit == "bytes" else f"{total:.1f} {unit}"
         total /= 1024  # type: ignore[assignment]
     return str(total)
 

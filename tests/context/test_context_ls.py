@@ -124,3 +124,46 @@ def test_odd_names_are_one_line_each(tmp_path: Path) -> None:
     result = ls(["."], tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == ["bad\\xff", "new\\nline"]
+
+
+def test_context_from_config_and_flag(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {"docker/Dockerfile": "FROM alpine:3.20\nCOPY . /app\nUSER 10001\n", ".env": "X=1\n", "docker/README": ""},
+    )
+
+    def rules(*args: str) -> list[str]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "secpolicy",
+                "lint",
+                "docker/Dockerfile",
+                "--format",
+                "json",
+                "--select",
+                "CTX",
+                *args,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return sorted(f["rule"] for f in json.loads(result.stdout)["findings"])
+
+    assert rules() == []  # the context is docker/: no .env there
+    assert rules("--context", ".") == ["CTX101", "CTX103"]
+    (tmp_path / "secpolicy.yaml").write_text("contexts:\n  docker/Dockerfile: .\n")
+    assert rules() == ["CTX101", "CTX103"]
+    (tmp_path / "secpolicy.yaml").write_text("contexts:\n  docker/Dockerfile: nowhere\n")
+    bad = subprocess.run(
+        [sys.executable, "-m", "secpolicy", "lint", "docker/Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "contexts.docker/Dockerfile" in bad.stderr
