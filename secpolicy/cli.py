@@ -404,7 +404,8 @@ def context_ls(
     try:
         listing = list_context(directory, file)
     except IgnoreError as exc:
-        typer.echo(f"secpolicy: error: {exc.message} (the build would fail)", err=True)
+        consequence = "the build would fail" if exc.build_fails else "not judged"
+        typer.echo(f"secpolicy: error: {exc.message} ({consequence})", err=True)
         raise typer.Exit(1) from None
     ignore = str(listing.ignore) if listing.ignore else None
     for problem in listing.problems:

@@ -126,7 +126,8 @@ def invalid_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
         return
     line, column = _anchor(target)
     at = Location(_shown(target.ignore), target.error.line or 1, 1) if target.ignore is not None else None
-    yield Hit(line, f"{target.error.reason} (the build fails on this ignore file)", column, None, "ignore-file", at)
+    consequence = "the build fails on this ignore file" if target.error.build_fails else "the context is not judged"
+    yield Hit(line, f"{target.error.reason} ({consequence})", column, None, "ignore-file", at)
 
 
 def ambiguous_order(target: ContextTarget, params: Params) -> Iterator[Hit]:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 MAX_LINE = 64 * 1024  # bufio.MaxScanTokenSize: a longer line makes ReadAll fail
+MAX_PATTERNS = 10_000  # each path is checked against every pattern: beyond this a walk could take hours
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _SHOULD_ESCAPE = frozenset(".+()|{}$")
 _POSIX = {
@@ -51,11 +52,14 @@ _POSIX = {
 class IgnoreError(ValueError):
     """The ignore file would make the build fail; ``line`` is 1-based where known."""
 
-    def __init__(self, message: str, line: int | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self, message: str, line: int | None = None, reason: str | None = None, *, build_fails: bool = True
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.reason = reason or message  # without the file name that ``message`` may lead with
+        self.build_fails = build_fails  # False: secpolicy cannot judge it, though the build would run
 
 
 def go_trim_space(text: str) -> str:
@@ -260,9 +264,14 @@ class Pattern:
     regex: re.Pattern[str] | None = None
     error: str | None = None  # the regexp Go would fail to compile: matching fails the build
 
+    tokens: list[str] | None = None  # matched by a linear-time automaton instead of backtracking re
+
     def __post_init__(self) -> None:
         self.kind, go_regex = _compile(self.text)
         if self.kind == REGEXP:
+            tokens = _tokens(go_regex)
+            if tokens is not None and sum(t in (_STAR, _DIRS, _ALL) for t in tokens) >= 3:
+                self.tokens = tokens  # "*a*a*a*b" would make Python's re backtrack for ever; RE2 does not
             try:
                 self.regex = re.compile(_python_regex(go_regex), re.ASCII)
             except re.error as exc:
@@ -282,6 +291,8 @@ class Pattern:
         if self.kind == SUFFIX:
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix.startswith("/") and path == suffix[1:])
+        if self.tokens is not None:
+            return _nfa_match(self.tokens, path)
         return self.regex is not None and self.regex.match(path) is not None
 
 
@@ -336,7 +347,84 @@ def _compile(pattern: str) -> tuple[str, str]:
         first = False
     if kind == REGEXP:
         out.append("$")
-    return kind, "".join(out)
+    # "**/**/**/x" and "***": repeats of the same wildcard match the same strings as one, and Python's
+    # backtracking re (unlike Go's RE2) would take exponential time on them
+    collapsed: list[str] = []
+    for piece in out:
+        if piece in ("(.*/)?", "[^/]*") and collapsed and collapsed[-1] == piece:
+            continue
+        collapsed.append(piece)
+    return kind, "".join(collapsed)
+
+
+_STAR, _ONE, _DIRS, _ALL = "star", "one", "dirs", "all"
+_WILDCARDS = {"[^/]*": _STAR, "[^/]": _ONE, "(.*/)?": _DIRS, ".*": _ALL}
+
+
+def _tokens(go_regex: str) -> list[str] | None:
+    """The regexp of a pattern without classes or escapes as wildcard and literal tokens, else None."""
+    body = go_regex[1:-1] if go_regex.startswith("^") and go_regex.endswith("$") else None
+    if body is None:
+        return None
+    tokens: list[str] = []
+    i = 0
+    while i < len(body):
+        for text, token in _WILDCARDS.items():
+            if body.startswith(text, i):
+                tokens.append(token)
+                i += len(text)
+                break
+        else:
+            if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in _SHOULD_ESCAPE:
+                tokens.append("=" + body[i + 1])
+                i += 2
+            elif body[i] in "[]\\":
+                return None
+            else:
+                tokens.append("=" + body[i])
+                i += 1
+    return tokens
+
+
+def _nfa_match(tokens: list[str], path: str) -> bool:
+    """Thompson simulation of the token list over ``path``: time linear in len(path) x len(tokens)."""
+    end = len(tokens)
+
+    def closure(states: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        todo = list(states)
+        seen = set(states)
+        while todo:
+            k, phase = todo.pop()
+            if k < end and tokens[k] in (_STAR, _ALL, _DIRS) and phase in (0, 2):
+                nxt = (k + 1, 0)  # a wildcard may match nothing, a directory run may stop after its "/"
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    states = closure({(0, 0)})
+    for ch in path:
+        following: set[tuple[int, int]] = set()
+        for k, phase in states:
+            if k >= end:
+                continue
+            token = tokens[k]
+            if token == _STAR:
+                if ch != "/":
+                    following.add((k, 0))
+            elif token == _ALL:
+                following.add((k, 0))
+            elif token == _DIRS:
+                following.add((k, 2 if ch == "/" else 1))
+            elif token == _ONE:
+                if ch != "/":
+                    following.add((k + 1, 0))
+            elif token[1:] == ch and phase == 0:
+                following.add((k + 1, 0))
+        if not following:
+            return False
+        states = closure(following)
+    return (end, 0) in states
 
 
 def _python_regex(go: str) -> str:
@@ -399,6 +487,11 @@ class PatternMatcher:
     """``patternmatcher.New`` over patterns (raw strings, or the ``Line`` of an ignore file)."""
 
     def __init__(self, patterns: Sequence[str | Line]) -> None:
+        if len(patterns) > MAX_PATTERNS:
+            raise IgnoreError(
+                f"{len(patterns)} patterns: secpolicy judges ignore files of at most {MAX_PATTERNS:,} patterns",
+                build_fails=False,
+            )
         self.patterns: list[Pattern] = []
         for item in patterns:
             text, line = (item.text, item.line) if isinstance(item, Line) else (item, None)

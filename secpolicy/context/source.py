@@ -58,7 +58,7 @@ def list_context(context: Path, dockerfile: Path | None = None) -> Listing:
             matcher = read_matcher(ignore)
         except IgnoreError as exc:
             where = f"{ignore}:{exc.line}" if exc.line else str(ignore)
-            raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message) from None
+            raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message, build_fails=exc.build_fails) from None
     listing = Listing(context, ignore)
     try:
         for item in walk(context, matcher):

@@ -96,3 +96,37 @@ def test_read_all(text: str, expected: list[str]) -> None:
 def test_long_line_fails_the_build() -> None:
     with pytest.raises(IgnoreError, match="64 KiB"):
         read_lines("a" * (64 * 1024 + 1) + "\n")
+
+
+def test_wildcard_heavy_patterns_are_linear_and_agree_with_the_regexp() -> None:
+    import random
+    import time
+
+    from secpolicy.context.ignore import Pattern, _compile, _nfa_match, _tokens
+
+    rng = random.Random(7)
+    pieces = ["a", "b", "*", "**", "?", "/", ".", "**/"]
+    compared = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))).strip("/") or "a"
+        kind, go = _compile(text)
+        tokens = _tokens(go) if kind == "regexp" else None
+        if tokens is None:
+            continue
+        regex = Pattern(text, False).regex
+        assert regex is not None
+        for _ in range(4):
+            path = "".join(rng.choice(["a", "b", "/", ".", "ab"]) for _ in range(rng.randint(0, 8)))
+            assert _nfa_match(tokens, path) == (regex.match(path) is not None), (text, path)
+            compared += 1
+    assert compared > 5000
+    for text in ("*a" * 40 + "*b", "/".join(["**"] * 300) + "/x", "a" + "*" * 5000 + "b"):
+        start = time.perf_counter()
+        assert not Pattern(text, False).match("a" * 300)
+        assert time.perf_counter() - start < 0.5, text
+
+
+def test_too_many_patterns_is_not_judged() -> None:
+    with pytest.raises(IgnoreError, match="at most") as raised:
+        PatternMatcher([f"p{i}" for i in range(10_001)])
+    assert raised.value.build_fails is False
