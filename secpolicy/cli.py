@@ -402,7 +402,7 @@ def context_ls(
     if not directory.is_dir():
         _usage_error(f"{directory}: not a directory")
     try:
-        listing = list_context(directory, file)
+        listing = list_context(directory, file, sizes=explain or format is Format.json)
     except IgnoreError as exc:
         consequence = "the build would fail" if exc.build_fails else "not judged"
         typer.echo(f"secpolicy: error: {exc.message} ({consequence})", err=True)
@@ -440,8 +440,10 @@ def context_ls(
         source = ignore or "no .dockerignore applies"
         typer.echo(f"{len(listing.entries)} files, {listing.total_bytes} bytes sent ({source})")
     else:
-        for e in listing.entries:
-            typer.echo(_shown_path(e.path))
+        # one write: echo per line costs more than the walk on a 200k-file context
+        text = "".join(_shown_path(e.path) + "\n" for e in listing.entries)
+        sys.stdout.write(text)
+        sys.stdout.flush()
     if listing.problems:
         raise typer.Exit(1)
 

@@ -49,7 +49,7 @@ class Listing:
         return sum(e.size for e in self.entries if not e.content_withheld)
 
 
-def list_context(context: Path, dockerfile: Path | None = None) -> Listing:
+def list_context(context: Path, dockerfile: Path | None = None, *, sizes: bool = True) -> Listing:
     """What the builder receives; raises ``IgnoreError`` (with the ignore file named) when the build would fail."""
     ignore = ignore_file(context, dockerfile)
     matcher = None
@@ -61,7 +61,7 @@ def list_context(context: Path, dockerfile: Path | None = None) -> Listing:
             raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message, build_fails=exc.build_fails) from None
     listing = Listing(context, ignore)
     try:
-        for item in walk(context, matcher):
+        for item in walk(context, matcher, sizes=sizes):
             if isinstance(item, Entry):
                 listing.entries.append(item)
             elif isinstance(item, Divergent):

@@ -19,7 +19,6 @@ marked ``content_withheld``.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +71,12 @@ def _prunable(matcher: PatternMatcher, directory: str) -> bool:
     return not any(p.exclusion and _can_match_below(p, directory) for p in matcher.patterns)
 
 
-def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem | Divergent]:
-    """Entries in lexical order (files and links; directories only matter for what is under them)."""
+def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> Iterator[Entry | Problem | Divergent]:
+    """Entries in lexical order (files and links; directories only matter for what is under them).
+
+    Types come from the directory entries themselves (no ``stat`` per file);
+    ``sizes=False`` skips the one ``lstat`` per sent file that sizes cost.
+    """
     stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchInfo, bool]] = []
 
     def enter(path: Path, rel: str, info: MatchInfo, excluded: bool) -> Problem | None:
@@ -97,24 +100,25 @@ def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem
             continue
         rel = f"{parent}/{entry.name}" if parent else entry.name
         try:
-            st = entry.stat(follow_symlinks=False)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_link = not is_dir and entry.is_symlink()
+            is_file = not is_dir and not is_link and entry.is_file(follow_symlinks=False)
         except OSError as exc:
             yield Problem(rel, f"cannot stat: {exc.strerror or exc}")  # e.g. removed during the walk
             continue
-        mode = st.st_mode
         if matcher is not None and matcher.patterns:
             excluded, child_info, decided = matcher.matches_using_parent_results(rel, info)
         else:
             excluded, child_info, decided = False, MatchInfo(), None
-        if stat.S_ISDIR(mode):
+        if is_dir:
             if excluded and matcher is not None and _prunable(matcher, rel):
                 continue
             problem = enter(Path(entry.path), rel, child_info, excluded)
             if problem is not None:
                 yield problem
             continue
-        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-            continue
+        if not (is_file or is_link):
+            continue  # sockets, FIFOs, devices are not sent
         if excluded:
             if matcher is not None and matcher.exclusions:
                 documented, pattern = matcher.matches_or_parent_matches(rel)
@@ -124,4 +128,11 @@ def walk(root: Path, matcher: PatternMatcher | None) -> Iterator[Entry | Problem
         withheld = False
         if matcher is not None and matcher.exclusions:
             withheld = matcher.matches_or_parent_matches(rel)[0]
-        yield Entry(rel, "symlink" if stat.S_ISLNK(mode) else "file", st.st_size, decided, withheld)
+        size = 0
+        if sizes:
+            try:
+                size = entry.stat(follow_symlinks=False).st_size
+            except OSError as exc:
+                yield Problem(rel, f"cannot stat: {exc.strerror or exc}")  # removed during the walk
+                continue
+        yield Entry(rel, "symlink" if is_link else "file", size, decided, withheld)
