@@ -22,12 +22,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from secpolicy.context.ignore import EXACT, PREFIX, SUFFIX, MatchInfo, Pattern, PatternMatcher
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # a tuple: a 200k-file context makes 200k of them
     path: str  # relative, POSIX
     kind: str  # file | symlink
     size: int
@@ -77,6 +77,9 @@ def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> I
     Types come from the directory entries themselves (no ``stat`` per file);
     ``sizes=False`` skips the one ``lstat`` per sent file that sizes cost.
     """
+    if matcher is None or not matcher.patterns:
+        yield from _walk_plain(root, sizes)
+        return
     stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchInfo, bool]] = []
 
     def enter(path: Path, rel: str, info: MatchInfo, excluded: bool) -> Problem | None:
@@ -136,3 +139,33 @@ def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> I
                 yield Problem(rel, f"cannot stat: {exc.strerror or exc}")  # removed during the walk
                 continue
         yield Entry(rel, "symlink" if is_link else "file", size, decided, withheld)
+
+
+def _walk_plain(root: Path, sizes: bool) -> Iterator[Entry | Problem]:
+    """The walk with no ignore patterns: every file and link is sent (the common case, kept tight)."""
+    pending: list[tuple[str, str]] = [(str(root), "")]
+    while pending:
+        path, rel = pending.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            yield Problem(rel or ".", f"cannot read directory: {exc.strerror or exc}")
+            continue
+        prefix = rel + "/" if rel else ""
+        files: list[Entry] = []
+        for entry in entries:
+            name = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, name))
+                    continue
+                link = entry.is_symlink()
+                if not link and not entry.is_file(follow_symlinks=False):
+                    continue  # sockets, FIFOs, devices are not sent
+                size = entry.stat(follow_symlinks=False).st_size if sizes else 0
+            except OSError as exc:
+                yield Problem(name, f"cannot stat: {exc.strerror or exc}")
+                continue
+            files.append(Entry(name, "symlink" if link else "file", size, None))
+        yield from reversed(files)
