@@ -79,10 +79,14 @@ def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
         if any(c.in_image for c in copies):
             continue  # CTX103
         note = ""
-        if copies:
-            stages = sorted({c.state.label for c in copies})
+        built = [c for c in copies if c.built]
+        if built:
+            stages = sorted({c.state.label for c in built})
             note = f"; COPY in stage {', '.join(stages)} reads it, which the image gets only if a COPY --from takes it"
-        elif not any(c.whole_context for c in target.copies):
+        elif copies:
+            stages = sorted({c.state.label for c in copies})
+            note = f"; only a COPY in stage {', '.join(stages)}, which the target does not build, reads it"
+        elif not any(c.whole_context for c in target.copies if c.built):
             note = "; BuildKit transfers it only when a COPY reads it, the classic builder always"
         ignore = _shown(target.listing.ignore)
         note += _root_only(target, secret)
@@ -228,7 +232,7 @@ def bloat(target: ContextTarget, params: BloatParams) -> Iterator[Hit]:
     paths = {e.path for e in listing.entries}
     for key, (files, total) in sorted(groups.items()):
         tree = key not in paths
-        if any(_names(c, key) for c in target.copies):
+        if any(_names(c, key) for c in target.copies if c.built):
             continue  # a COPY names it: wanted in the build
         probe = f"{key}/x" if tree else key
         baked = [c for c in target.copies if c.in_image and c.reads(probe)]

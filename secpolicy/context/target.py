@@ -33,6 +33,7 @@ class Copy:
     sources: tuple[str, ...]
     excludes: tuple[str, ...]
     in_image: bool  # in the target's FROM chain: what it copies is in the image
+    built: bool = True  # in a stage the target's build runs (False: a stage the target does not depend on)
 
     @property
     def whole_context(self) -> bool:
@@ -85,8 +86,9 @@ class ContextTarget:
 
 def _copies(analysis: Analysis) -> list[Copy]:
     chain = {id(s) for s in analysis.target.chain()}
+    reachable = {id(s) for s in analysis.reachable}
     out = []
-    for state in analysis.reachable:
+    for state in analysis.states:
         for inst in state.stage.instructions:
             if inst.cmd not in ("copy", "add") or inst.flag("from") is not None:
                 continue
@@ -101,7 +103,7 @@ def _copies(analysis: Analysis) -> list[Copy]:
                 and not e.value.startswith("git@")
             )
             excludes = tuple(inst.flag_values("exclude"))
-            out.append(Copy(inst, state, sources, excludes, id(state) in chain))
+            out.append(Copy(inst, state, sources, excludes, id(state) in chain, id(state) in reachable))
     return out
 
 

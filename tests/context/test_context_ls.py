@@ -167,3 +167,19 @@ def test_context_from_config_and_flag(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "contexts.docker/Dockerfile" in bad.stderr
+
+
+def test_ignore_file_with_invalid_utf8_and_a_large_one(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("")
+    (tmp_path / os.fsdecode(b"x\xff")).write_text("")
+    (tmp_path / ".dockerignore").write_bytes(b"x\xff\n")  # Go compares bytes: it excludes exactly that name
+    assert ls(["."], tmp_path).stdout.splitlines() == [".dockerignore", "a.txt"]
+    (tmp_path / ".dockerignore").write_bytes(b"# comment\n" * 100_000 + b"a.txt\n")  # 1 MB, one pattern
+    result = ls(["."], tmp_path)
+    assert result.returncode == 0
+    assert "a.txt" not in result.stdout.splitlines()
+    (tmp_path / ".dockerignore").write_text("".join(f"p{i}\n" for i in range(20_000)))
+    result = ls(["."], tmp_path)
+    assert result.returncode == 1
+    assert "at most 10,000" in result.stderr
+    assert "not judged" in result.stderr
