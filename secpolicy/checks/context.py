@@ -33,23 +33,49 @@ def _ignore_line(target: ContextTarget, line: int = 1) -> Location | None:
     return Location(_shown(listing.ignore), line, 1)
 
 
+def _escaped(text: str, *, line_start: bool = True) -> str:
+    """``text`` as a literal .dockerignore pattern: wildcards, classes and escapes escaped, and a leading ! or #."""
+    out = "".join("\\" + c if c in "*?[]\\" else c for c in text)
+    return "\\" + out if line_start and out.startswith(("!", "#")) else out
+
+
+def _printable(path: str) -> str:
+    """A path in a one-line message: newlines, control characters and undecodable bytes escaped."""
+    if path.isprintable() and "\\" not in path:
+        return path
+    return (
+        path.encode("utf-8", "surrogateescape")
+        .decode("utf-8", "backslashreplace")
+        .encode("unicode_escape")
+        .decode("ascii")
+    )
+
+
 def _suggest(secret: SecretFile) -> str:
     """The ignore line that excludes ``secret``: by name at any depth, or its own path for a file found by content."""
     base = posixpath.basename(secret.path)
-    return f"**/{base}" if not secret.by_content and "/" in secret.path else secret.path
+    if not secret.by_content and "/" in secret.path:
+        line = f"**/{_escaped(base, line_start=False)}"
+    else:
+        line = _escaped(secret.path)
+    return line if line.isprintable() else _printable(line)
 
 
 def _root_only(target: ContextTarget, secret: SecretFile) -> str:
     """The gitignore-ism that let ``secret`` through: a pattern without "/" matches only at the context root."""
     if "/" not in secret.path or target.listing is None or target.listing.ignore is None:
         return ""
-    from secpolicy.context.ignore import Pattern
     from secpolicy.context.source import read_matcher
 
     base = posixpath.basename(secret.path)
-    for pattern in read_matcher(target.listing.ignore).patterns:
-        if not pattern.exclusion and "/" not in pattern.text and Pattern(pattern.text, False).match(base):
-            return f"; line {pattern.line} ({pattern.text}) matches only at the context root: write **/{pattern.text}"
+    if target.matcher is None:
+        target.matcher = read_matcher(target.listing.ignore)
+    hit = None
+    for pattern in target.matcher.patterns:
+        if "/" not in pattern.text and pattern.match(base):
+            hit = pattern  # the last pattern that would decide the name at the root
+    if hit is not None and not hit.exclusion:
+        return f"; line {hit.line} ({hit.text}) matches only at the context root: write **/{hit.text}"
     return ""
 
 
@@ -61,7 +87,7 @@ def no_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
     for secret in target.secrets:
         yield Hit(
             line,
-            f"no .dockerignore applies to the context {_shown(target.context)}, so {secret.path} is sent to the "
+            f"no .dockerignore applies to the context {_shown(target.context)}, so {_printable(secret.path)} is sent to the "
             f"builder ({secret.reason}); add a .dockerignore with the line {_suggest(secret)}",
             column,
             None,
@@ -92,7 +118,7 @@ def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
         note += _root_only(target, secret)
         yield Hit(
             line,
-            f"{secret.path} is sent to the builder: {ignore} does not exclude it ({secret.reason}){note}; "
+            f"{_printable(secret.path)} is sent to the builder: {ignore} does not exclude it ({secret.reason}){note}; "
             f"add the line {_suggest(secret)} to {ignore}",
             column,
             None,
@@ -114,7 +140,7 @@ def copied(target: ContextTarget, params: Params) -> Iterator[Hit]:
             sources = " ".join(copy.sources)
             yield Hit(
                 inst.line,
-                f"{inst.keyword} {sources} in stage {copy.state.label} copies {secret.path} into the image "
+                f"{inst.keyword} {sources} in stage {copy.state.label} copies {_printable(secret.path)} into the image "
                 f"({secret.reason}); exclude it in {ignore} ({_suggest(secret)}), and if the build needs it, "
                 "use RUN --mount=type=secret instead",
                 inst.column,

@@ -100,14 +100,15 @@ def read_lines(data: str) -> list[Line]:
     """``ignorefile.ReadAll``: the patterns of an ignore file, in order."""
     out: list[Line] = []
     for number, raw in enumerate(data.split("\n"), start=1):
+        # bufio.Scanner fails on a token that fills its 64 KiB buffer: counted before \r and the BOM go
+        if len(raw.encode("utf-8", "surrogateescape")) >= MAX_LINE:
+            raise IgnoreError(
+                f"line {number} is longer than 64 KiB: the build fails (bufio.Scanner: token too long)", number
+            )
         if raw.endswith("\r"):
             raw = raw[:-1]
         if number == 1 and raw.startswith("\ufeff"):
             raw = raw[1:]
-        if len(raw.encode("utf-8", "surrogateescape")) > MAX_LINE:
-            raise IgnoreError(
-                f"line {number} is longer than 64 KiB: the build fails (bufio.Scanner: token too long)", number
-            )
         if raw.startswith("#"):
             continue  # a comment only in column 1: "  # x" is the pattern "# x"
         pattern = go_trim_space(raw)
@@ -375,11 +376,11 @@ def _tokens(go_regex: str) -> list[str] | None:
                 i += len(text)
                 break
         else:
-            if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in _SHOULD_ESCAPE:
-                tokens.append("=" + body[i + 1])
+            if body[i] == "\\" and i + 1 < len(body) and not body[i + 1].isalnum() and body[i + 1].isascii():
+                tokens.append("=" + body[i + 1])  # an escaped punctuation character is that character in RE2
                 i += 2
-            elif body[i] in "[]\\":
-                return None
+            elif body[i] in "[]\\^$":
+                return None  # classes, letter escapes and bare anchors: left to the regexp
             else:
                 tokens.append("=" + body[i])
                 i += 1
@@ -413,9 +414,11 @@ def _nfa_match(tokens: list[str], path: str) -> bool:
                 if ch != "/":
                     following.add((k, 0))
             elif token == _ALL:
-                following.add((k, 0))
+                if ch != "\n":  # RE2's "." does not match a newline
+                    following.add((k, 0))
             elif token == _DIRS:
-                following.add((k, 2 if ch == "/" else 1))
+                if ch != "\n":
+                    following.add((k, 2 if ch == "/" else 1))
             elif token == _ONE:
                 if ch != "/":
                     following.add((k + 1, 0))

@@ -22,15 +22,24 @@ SNIFF_BYTES = 8 * 1024
 
 # names that are secrets only when their content says so
 _CONTENT_DECIDES = {
-    ".npmrc": re.compile(r"(?m)^[^#;\n]*(?:_authToken|_auth|_password)\s*="),
-    ".pypirc": re.compile(r"(?m)^\s*password\s*[=:]"),
-    ".yarnrc.yml": re.compile(r"(?m)^\s*npmAuth(?:Token|Ident)\s*:"),
+    # a value that is a ${VARIABLE} reference (npm's recommended form) is no secret
+    ".npmrc": re.compile(r"(?m)^[^#;\n]*(?:_authToken|_auth|_password)\s*=\s*(?![\"']?\$\{)\S"),
+    ".pypirc": re.compile(r"(?m)^\s*password\s*[=:]\s*(?![\"']?\$\{)\S"),
+    ".yarnrc.yml": re.compile(r"(?m)^\s*npmAuth(?:Token|Ident)\s*:\s*(?![\"']?\$\{)\S"),
 }
 _MORE_NAMES = {
     ".s3cfg": "s3cmd keys",
     ".dockercfg": "registry credentials",
     "application_default_credentials.json": "gcloud application default credentials",
     ".vault-token": "a Vault token",
+    "credentials": "a credentials file",
+    "credential": "a credentials file",
+    "password.txt": "a password file",
+    "database.yml": "database credentials (Rails)",
+    ".bash_history": "shell history (inline secrets)",
+    ".zsh_history": "shell history (inline secrets)",
+    ".mysql_history": "client history (inline secrets)",
+    ".psql_history": "client history (inline secrets)",
 }
 _MORE_EXTENSIONS = {
     ".tfstate.backup": "Terraform state holds resource secrets in plain text",
@@ -41,9 +50,26 @@ _MORE_EXTENSIONS = {
     ".kwallet": "a password store",
     ".kdb": "a password store",
     ".tblk": "a VPN configuration with keys",
+    ".auto.tfvars": "Terraform variable values, often secrets",
+    ".secret": "named a secret",
+    ".private_key": "named a private key",
+    ".keypair": "a key pair",
+    ".keyring": "a keyring",
 }
-_MORE_SUFFIXES = (".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", ".config/gh/hosts.yml")
-_PEM_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-[23]:")
+_MORE_SUFFIXES = (
+    ".gem/credentials",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".config/gh/hosts.yml",
+    ".m2/settings.xml",
+)
+_MORE_DIRS = frozenset({".gcp"})
+# extensions that hold public keys as often as private ones: the content decides when it can
+_KEY_EXTENSIONS = (".asc", ".gpg", ".key", ".pem")
+_PUBLIC = re.compile(r"-----BEGIN (?:PGP PUBLIC KEY BLOCK|PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE)-----")
+_PEM_KEY = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-[23]:|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----"
+)
 # markers of a credential file whatever its name
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -87,7 +113,19 @@ def _name_reason(path: str) -> str | None:
     for suffix in _MORE_SUFFIXES:
         if path == suffix or path.endswith("/" + suffix):
             return f"{suffix} holds credentials"
+    if any(part in _MORE_DIRS for part in path.split("/")[:-1]):
+        return "a cloud CLI's credentials directory"
     return None
+
+
+def _public_key(path: str, head: bytes | None) -> bool:
+    """A key file whose content shows a public key (PGP/PEM armour, or a binary OpenPGP public-key packet)."""
+    if not path.lower().endswith(_KEY_EXTENSIONS) or not head:
+        return False
+    if b"\0" in head or head[:1] in (b"\x98", b"\x99", b"\xc6"):
+        return head[:1] in (b"\x98", b"\x99", b"\xc6")  # old- and new-format public-key packet tags
+    text = head.decode("utf-8", "replace")
+    return _PUBLIC.search(text) is not None and _PEM_KEY.search(text) is None
 
 
 def _text(head: bytes) -> str | None:
@@ -109,6 +147,8 @@ def classify(path: str, read_head: Callable[[], bytes | None]) -> SecretFile | N
     """Is the context file ``path`` a secret?  ``read_head`` reads its first ``SNIFF_BYTES`` (None: unreadable)."""
     reason = _name_reason(path)
     if reason is not None:
+        if path.lower().endswith(_KEY_EXTENSIONS) and _public_key(path, read_head()):
+            return None  # docker.asc, a keyring of public keys: published on purpose
         return SecretFile(path, reason, False)
     if not sniffed(path):
         return None
@@ -128,6 +168,7 @@ def classify(path: str, read_head: Callable[[], bytes | None]) -> SecretFile | N
         if marker.search(text):
             return SecretFile(path, f"its content is {what}", True)
     for token in secrets.TOKEN_PATTERNS:  # the issuers' formats; a password in a URL is too common in docs
-        if token.regex.search(text):
+        found = token.regex.search(text)
+        if found is not None and not found.group().endswith("EXAMPLE"):  # AWS's documented example keys
             return SecretFile(path, f"its content holds a {token.name}", True)
     return None

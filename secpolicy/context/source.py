@@ -29,7 +29,7 @@ def read_matcher(path: Path) -> PatternMatcher:
     """The patterns of ``path``; invalid UTF-8 is kept byte for byte, as Go compares bytes."""
     try:
         if path.stat().st_size > MAX_IGNORE_BYTES:
-            raise IgnoreError(f"larger than {MAX_IGNORE_BYTES} bytes: not read")
+            raise IgnoreError(f"larger than {MAX_IGNORE_BYTES} bytes: not read", build_fails=False)
         data = path.read_bytes()
     except OSError as exc:
         raise IgnoreError(f"cannot read: {exc.strerror or exc}") from None

@@ -37,12 +37,24 @@ class Copy:
 
     @property
     def whole_context(self) -> bool:
-        return any(go_clean(s.lstrip("/") or ".") in (".", "") for s in self.sources)
+        return any(_clean_source(s) == "." for s in self.sources)
 
     def reads(self, path: str) -> bool:
-        if self.excludes and _excluded(path, self.excludes):
-            return False
-        return any(_source_covers(source, path) for source in self.sources)
+        for source in self.sources:
+            below = _source_covers(source, path)
+            if below is None:
+                continue
+            # --exclude is matched against the path below the source (fsutil copy.go); a file
+            # named as the source itself is never excluded
+            if below and self.excludes and _excluded(below, self.excludes):
+                continue
+            return True
+        return False
+
+
+def _clean_source(source: str) -> str:
+    """BuildKit joins a source onto "/" (util/system NormalizePath): "../x" and "/x" are the context's "x"."""
+    return go_clean("/" + source).lstrip("/") or "."
 
 
 def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
@@ -52,20 +64,23 @@ def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
         return False
 
 
-def _source_covers(source: str, path: str) -> bool:
-    cleaned = go_clean(source.lstrip("/")) if source.strip("/") else "."
-    if cleaned in (".", ""):
-        return True
+def _source_covers(source: str, path: str) -> str | None:
+    """The part of ``path`` below ``source`` ("" when the source is the file itself); None: not covered."""
+    cleaned = _clean_source(source)
+    if cleaned == ".":
+        return path
     segments = cleaned.split("/")
     parts = path.split("/")
     if len(parts) < len(segments):
-        return False
+        return None
     if not any(c in cleaned for c in "*?["):
-        return parts[: len(segments)] == segments
-    try:
-        return all(go_match(seg, part) for seg, part in zip(segments, parts, strict=False))
-    except Exception:  # a pattern BuildKit would refuse: it copies nothing
-        return False
+        covered = parts[: len(segments)] == segments
+    else:
+        try:
+            covered = all(go_match(seg, part) for seg, part in zip(segments, parts, strict=False))
+        except Exception:  # a pattern BuildKit would refuse: it copies nothing
+            covered = False
+    return "/".join(parts[len(segments) :]) if covered else None
 
 
 @dataclass
@@ -77,6 +92,7 @@ class ContextTarget:
     listing: Listing | None = None
     error: IgnoreError | None = None  # the ignore file would fail the build
     ignore: Path | None = None  # the ignore file that applies
+    matcher: PatternMatcher | None = None  # its patterns, read on first need
     secrets: list[SecretFile] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
 

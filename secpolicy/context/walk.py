@@ -12,8 +12,10 @@ marked ``content_withheld``.
   excluded directory it is ignored, as fsutil ignores it.
 * An excluded directory is not entered when no exception pattern can match
   anything below it (a 100k-file ``node_modules`` excluded by
-  ``node_modules`` is one ``stat``).  fsutil prunes less (any glob in an
-  exception stops it), never differently: what is sent is the same.
+  ``node_modules`` is one ``stat``).  When every exception is a plain
+  prefix, fsutil's own rule decides (and can drop what an exception names
+  deeper); with glob exceptions fsutil walks everything, and skipping what
+  no exception can reach changes nothing that is sent.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,10 +67,42 @@ def _can_match_below(pattern: Pattern, directory: str) -> bool:
     dirs = directory.split("/")
     if len(segments) <= len(dirs):
         return False  # "*" and "?" never cross "/": the pattern cannot reach that deep
-    return all(Pattern(segment, False).match(name) for segment, name in zip(segments, dirs, strict=False))
+    return all(_segment(segment).match(name) for segment, name in zip(segments, dirs, strict=False))
 
 
-def _prunable(matcher: PatternMatcher, directory: str) -> bool:
+@lru_cache(maxsize=4096)
+def _segment(text: str) -> Pattern:
+    return Pattern(text, False)
+
+
+_PATTERN_CHARS = "*[]?^\\"  # fsutil filter.go patternChars, with "\\" on Unix
+
+
+def _without_trailing_glob(text: str) -> str:
+    """fsutil ``patternWithoutTrailingGlob``: one trailing /** is dropped, then one trailing /*."""
+    text = text.removesuffix("/**")
+    return text.removesuffix("/*")
+
+
+def _prefix_only(matcher: PatternMatcher) -> list[str] | None:
+    """The exceptions as fsutil's prefixes when every one is "prefix only", else None."""
+    stems = []
+    for p in matcher.patterns:
+        if p.exclusion:
+            stem = _without_trailing_glob(p.text)
+            if any(c in stem for c in _PATTERN_CHARS):
+                return None
+            stems.append(stem)
+    return stems
+
+
+def _prunable(matcher: PatternMatcher, directory: str, stems: list[str] | None) -> bool:
+    if stems is not None:
+        # fsutil's own rule (filter.go): it skips the directory unless an exception's stem lies inside it,
+        # and what it skips is not sent, even if an exception would have re-included something there
+        below = directory + "/"
+        return not any((stem + "/").startswith(below) for stem in stems)
+    # exceptions with globs: fsutil walks everything; skipping what no exception can reach is only faster
     return not any(p.exclusion and _can_match_below(p, directory) for p in matcher.patterns)
 
 
@@ -80,6 +115,7 @@ def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> I
     if matcher is None or not matcher.patterns:
         yield from _walk_plain(root, sizes)
         return
+    stems = _prefix_only(matcher)
     stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchInfo, bool]] = []
 
     def enter(path: Path, rel: str, info: MatchInfo, excluded: bool) -> Problem | None:
@@ -114,7 +150,7 @@ def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> I
         else:
             excluded, child_info, decided = False, MatchInfo(), None
         if is_dir:
-            if excluded and matcher is not None and _prunable(matcher, rel):
+            if excluded and matcher is not None and _prunable(matcher, rel, stems):
                 continue
             problem = enter(Path(entry.path), rel, child_info, excluded)
             if problem is not None:
