@@ -365,11 +365,18 @@ app.add_typer(context_app)
 
 
 def _shown_path(path: str) -> str:
-    """A path as one printable line: newlines and undecodable bytes escaped."""
-    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return (
-        text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r") if "\n" in text or "\r" in text else text
-    )
+    """A path as one unambiguous printable line: backslashes, control characters and undecodable bytes escaped."""
+    if path.isprintable() and "\\" not in path:
+        return path
+    out = []
+    for c in path:
+        if "\udc80" <= c <= "\udcff":  # an undecodable byte, as surrogateescape keeps it
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c == "\\" or not c.isprintable():
+            out.append(c.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 @context_app.command("ls")

@@ -183,3 +183,10 @@ def test_ignore_file_with_invalid_utf8_and_a_large_one(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "at most 10,000" in result.stderr
     assert "not judged" in result.stderr
+
+
+def test_listing_is_unambiguous(tmp_path: Path) -> None:
+    (tmp_path / "new\\nline").write_text("")  # a literal backslash and n
+    (tmp_path / "new\nline").write_text("")  # a real newline
+    lines = ls(["."], tmp_path).stdout.splitlines()
+    assert sorted(lines) == ["new\\\\nline", "new\\nline"]
