@@ -365,18 +365,9 @@ app.add_typer(context_app)
 
 
 def _shown_path(path: str) -> str:
-    """A path as one unambiguous printable line: backslashes, control characters and undecodable bytes escaped."""
-    if path.isprintable() and "\\" not in path:
-        return path
-    out = []
-    for c in path:
-        if "\udc80" <= c <= "\udcff":  # an undecodable byte, as surrogateescape keeps it
-            out.append(f"\\x{ord(c) - 0xDC00:02x}")
-        elif c == "\\" or not c.isprintable():
-            out.append(c.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(c)
-    return "".join(out)
+    from secpolicy.sources import printable
+
+    return printable(path)
 
 
 @context_app.command("ls")

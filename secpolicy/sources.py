@@ -63,3 +63,18 @@ def display(path: Path, base: Path | None = None) -> str:
         except ValueError:
             pass
     return str(path).replace(os.sep, "/")
+
+
+def printable(path: str) -> str:
+    """A path as one unambiguous printable line: backslashes, control characters and undecodable bytes escaped."""
+    if path.isprintable() and "\\" not in path:
+        return path
+    out = []
+    for c in path:
+        if "\udc80" <= c <= "\udcff":  # an undecodable byte, as surrogateescape keeps it
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c == "\\" or not c.isprintable():
+            out.append(c.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(c)
+    return "".join(out)

@@ -1,4 +1,5 @@
-"""CTX101-CTX103, CTX105: secrets a build context sends to the builder or copies into the image, and broken ignore files."""
+"""CTX101-CTX106: secrets a build context sends to the builder or copies into the image, ambiguous or broken
+ignore files, and what the context sends that no build needs."""
 
 from __future__ import annotations
 
@@ -41,14 +42,7 @@ def _escaped(text: str, *, line_start: bool = True) -> str:
 
 def _printable(path: str) -> str:
     """A path in a one-line message: newlines, control characters and undecodable bytes escaped."""
-    if path.isprintable() and "\\" not in path:
-        return path
-    return (
-        path.encode("utf-8", "surrogateescape")
-        .decode("utf-8", "backslashreplace")
-        .encode("unicode_escape")
-        .decode("ascii")
-    )
+    return sources.printable(path)
 
 
 def _suggest(secret: SecretFile) -> str:
