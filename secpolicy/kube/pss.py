@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
-from secpolicy.kube.spec import Container, Pod, SecurityContext, Val
+from secpolicy.kube.spec import VOLUME_SOURCES, Container, Pod, SecurityContext, Val
 from secpolicy.kube.versions import NEWEST, Version, VersionError, parse_version
 from secpolicy.model import Location
 
@@ -383,19 +383,7 @@ def host_probes(pod: Pod) -> list[Violation]:
 
 # -- restricted ---------------------------------------------------------------
 
-RESTRICTED_VOLUME_SOURCES = frozenset(
-    {
-        "configMap",
-        "csi",
-        "downwardAPI",
-        "emptyDir",
-        "ephemeral",
-        "image",
-        "persistentVolumeClaim",
-        "projected",
-        "secret",
-    }
-)
+RESTRICTED_VOLUME_SOURCES = frozenset(VOLUME_SOURCES[:9])  # spec.VOLUME_SOURCES lists PSA's allowed ones first
 
 
 def restricted_volumes(pod: Pod) -> list[Violation]:
