@@ -363,7 +363,7 @@ _WILDCARDS = {"[^/]*": _STAR, "[^/]": _ONE, "(.*/)?": _DIRS, ".*": _ALL}
 
 
 def _tokens(go_regex: str) -> list[str] | None:
-    """The regexp of a pattern without classes or escapes as wildcard and literal tokens, else None."""
+    """The regexp of a pattern as wildcard, class and literal tokens; None for what only a regexp can take."""
     body = go_regex[1:-1] if go_regex.startswith("^") and go_regex.endswith("$") else None
     if body is None:
         return None
@@ -379,12 +379,53 @@ def _tokens(go_regex: str) -> list[str] | None:
             if body[i] == "\\" and i + 1 < len(body) and not body[i + 1].isalnum() and body[i + 1].isascii():
                 tokens.append("=" + body[i + 1])  # an escaped punctuation character is that character in RE2
                 i += 2
-            elif body[i] in "[]\\^$":
-                return None  # classes, letter escapes and bare anchors: left to the regexp
+            elif body[i] == "[":
+                end = _class_end(body, i)
+                if end is None:
+                    return None
+                try:
+                    tokens.append("~" + _python_regex(body[i:end]))
+                    re.compile(tokens[-1][1:], re.ASCII)
+                except re.error:
+                    return None  # the regexp reports it
+                i = end
+            elif body[i] in "]\\^$":
+                return None  # letter escapes and bare anchors: left to the regexp
             else:
                 tokens.append("=" + body[i])
                 i += 1
     return tokens
+
+
+def _class_end(body: str, start: int) -> int | None:
+    """Where the class opening at ``start`` ends (past its "]"), if it is a plain one the automaton can take."""
+    i = start + 1
+    if body.startswith("^", i):
+        i += 1
+    if body.startswith("]", i):
+        i += 1  # a "]" first is a member
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            if i + 1 < len(body) and body[i + 1].isalnum():
+                return None  # \d and friends: the regexp knows them
+            i += 2
+            continue
+        if c == "[":
+            if body.startswith("[:", i):
+                close = body.find(":]", i + 2)
+                if close < 0:
+                    return None
+                i = close + 2
+                continue
+            return None  # a "[" inside: wildcards that compile() wrote into the class
+        if c == "]":
+            return i + 1
+        i += 1
+    return None
+
+
+_CLASSES: dict[str, re.Pattern[str]] = {}
 
 
 def _nfa_match(tokens: list[str], path: str) -> bool:
@@ -421,6 +462,12 @@ def _nfa_match(tokens: list[str], path: str) -> bool:
                     following.add((k, 2 if ch == "/" else 1))
             elif token == _ONE:
                 if ch != "/":
+                    following.add((k + 1, 0))
+            elif token[0] == "~":
+                compiled = _CLASSES.get(token)
+                if compiled is None:
+                    compiled = _CLASSES[token] = re.compile(token[1:], re.ASCII)
+                if compiled.fullmatch(ch):
                     following.add((k + 1, 0))
             elif token[1:] == ch and phase == 0:
                 following.add((k + 1, 0))

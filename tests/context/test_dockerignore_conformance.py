@@ -105,7 +105,7 @@ def test_wildcard_heavy_patterns_are_linear_and_agree_with_the_regexp() -> None:
     from secpolicy.context.ignore import Pattern, _compile, _nfa_match, _tokens
 
     rng = random.Random(7)
-    pieces = ["a", "b", "*", "**", "?", "/", ".", "**/"]
+    pieces = ["a", "b", "*", "**", "?", "/", ".", "**/", "[ab]", "[^a]", "[[:alpha:]]", "\\_", "[]a]"]
     compared = 0
     for _ in range(4000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))).strip("/") or "a"
@@ -116,11 +116,17 @@ def test_wildcard_heavy_patterns_are_linear_and_agree_with_the_regexp() -> None:
         regex = Pattern(text, False).regex
         assert regex is not None
         for _ in range(4):
-            path = "".join(rng.choice(["a", "b", "/", ".", "ab"]) for _ in range(rng.randint(0, 8)))
+            path = "".join(rng.choice(["a", "b", "/", ".", "ab", "_", "]", "\n"]) for _ in range(rng.randint(0, 8)))
             assert _nfa_match(tokens, path) == (regex.match(path) is not None), (text, path)
             compared += 1
     assert compared > 5000
-    for text in ("*a" * 40 + "*b", "/".join(["**"] * 300) + "/x", "a" + "*" * 5000 + "b"):
+    for text in (
+        "*a" * 40 + "*b",
+        "/".join(["**"] * 300) + "/x",
+        "a" + "*" * 5000 + "b",
+        "*\\_" * 40 + "*X",
+        "*[ab]" * 40 + "*X",
+    ):
         start = time.perf_counter()
         assert not Pattern(text, False).match("a" * 300)
         assert time.perf_counter() - start < 0.5, text
