@@ -364,12 +364,6 @@ context_app = typer.Typer(
 app.add_typer(context_app)
 
 
-def _shown_path(path: str) -> str:
-    from secpolicy.sources import printable
-
-    return printable(path)
-
-
 @context_app.command("ls")
 def context_ls(
     directory: Annotated[Path, typer.Argument(help="The build context (default: .).")] = Path("."),
@@ -396,6 +390,7 @@ def context_ls(
     """
     from secpolicy.context.ignore import IgnoreError
     from secpolicy.context.source import list_context
+    from secpolicy.sources import printable
 
     if not directory.is_dir():
         _usage_error(f"{directory}: not a directory")
@@ -407,7 +402,7 @@ def context_ls(
         raise typer.Exit(1) from None
     ignore = str(listing.ignore) if listing.ignore else None
     for problem in listing.problems:
-        typer.echo(f"secpolicy: warning: {_shown_path(problem.path)}: {problem.message}", err=True)
+        typer.echo(f"secpolicy: warning: {printable(problem.path)}: {problem.message}", err=True)
     if format is Format.json:
         import json
 
@@ -434,12 +429,12 @@ def context_ls(
         for e in listing.entries:
             why = f"{e.decided.source} ({ignore}:{e.decided.line})" if e.decided else "no pattern matched"
             extra = ", content withheld (the documented semantics exclude it)" if e.content_withheld else ""
-            typer.echo(f"{_shown_path(e.path)}\t{e.size}\t{why}{extra}")
+            typer.echo(f"{printable(e.path)}\t{e.size}\t{why}{extra}")
         source = ignore or "no .dockerignore applies"
         typer.echo(f"{len(listing.entries)} files, {listing.total_bytes} bytes sent ({source})")
     else:
         # one write: echo per line costs more than the walk on a 200k-file context
-        text = "".join(_shown_path(e.path) + "\n" for e in listing.entries)
+        text = "".join(printable(e.path) + "\n" for e in listing.entries)
         sys.stdout.write(text)
         sys.stdout.flush()
     if listing.problems:

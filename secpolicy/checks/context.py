@@ -40,11 +40,6 @@ def _escaped(text: str, *, line_start: bool = True) -> str:
     return "\\" + out if line_start and out.startswith(("!", "#")) else out
 
 
-def _printable(path: str) -> str:
-    """A path in a one-line message: newlines, control characters and undecodable bytes escaped."""
-    return sources.printable(path)
-
-
 def _suggest(secret: SecretFile) -> str:
     """The ignore line that excludes ``secret``: by name at any depth, or its own path for a file found by content."""
     base = posixpath.basename(secret.path)
@@ -52,20 +47,16 @@ def _suggest(secret: SecretFile) -> str:
         line = f"**/{_escaped(base, line_start=False)}"
     else:
         line = _escaped(secret.path)
-    return line if line.isprintable() else _printable(line)
+    return line if line.isprintable() else sources.printable(line)
 
 
 def _root_only(target: ContextTarget, secret: SecretFile) -> str:
     """The gitignore-ism that let ``secret`` through: a pattern without "/" matches only at the context root."""
-    if "/" not in secret.path or target.listing is None or target.listing.ignore is None:
+    if "/" not in secret.path or target.listing is None or target.listing.matcher is None:
         return ""
-    from secpolicy.context.source import read_matcher
-
     base = posixpath.basename(secret.path)
-    if target.matcher is None:
-        target.matcher = read_matcher(target.listing.ignore)
     hit = None
-    for pattern in target.matcher.patterns:
+    for pattern in target.listing.matcher.patterns:
         if "/" not in pattern.text and pattern.match(base):
             hit = pattern  # the last pattern that would decide the name at the root
     if hit is not None and not hit.exclusion:
@@ -81,7 +72,7 @@ def no_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
     for secret in target.secrets:
         yield Hit(
             line,
-            f"no .dockerignore applies to the context {_shown(target.context)}, so {_printable(secret.path)} is sent to the "
+            f"no .dockerignore applies to the context {_shown(target.context)}, so {sources.printable(secret.path)} is sent to the "
             f"builder ({secret.reason}); add a .dockerignore with the line {_suggest(secret)}",
             column,
             None,
@@ -112,7 +103,7 @@ def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
         note += _root_only(target, secret)
         yield Hit(
             line,
-            f"{_printable(secret.path)} is sent to the builder: {ignore} does not exclude it ({secret.reason}){note}; "
+            f"{sources.printable(secret.path)} is sent to the builder: {ignore} does not exclude it ({secret.reason}){note}; "
             f"add the line {_suggest(secret)} to {ignore}",
             column,
             None,
@@ -131,10 +122,10 @@ def copied(target: ContextTarget, params: Params) -> Iterator[Hit]:
             if not copy.in_image:
                 continue
             inst = copy.instruction
-            sources = " ".join(copy.sources)
+            named = " ".join(copy.sources)
             yield Hit(
                 inst.line,
-                f"{inst.keyword} {sources} in stage {copy.state.label} copies {_printable(secret.path)} into the image "
+                f"{inst.keyword} {named} in stage {copy.state.label} copies {sources.printable(secret.path)} into the image "
                 f"({secret.reason}); exclude it in {ignore} ({_suggest(secret)}), and if the build needs it, "
                 "use RUN --mount=type=secret instead",
                 inst.column,
@@ -262,8 +253,8 @@ def bloat(target: ContextTarget, params: BloatParams) -> Iterator[Hit]:
         what = f"{key}/ ({count}, {_size(total)})" if tree else f"{key} ({_size(total)})"
         if baked:
             inst = baked[0].instruction
-            sources = " ".join(baked[0].sources)
-            how = f"is sent to the builder and {inst.keyword} {sources} (line {inst.line}) bakes it into the image"
+            named = " ".join(baked[0].sources)
+            how = f"is sent to the builder and {inst.keyword} {named} (line {inst.line}) bakes it into the image"
         else:
             how = "is sent to the builder (by the classic builder; BuildKit only when a COPY reads it) and no COPY names it"
         yield Hit(line, f"{what} {how}: add {line_to_add} to {ignore}", column, None, key, _ignore_line(target))

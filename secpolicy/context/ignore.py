@@ -282,6 +282,11 @@ class Pattern:
     def source(self) -> str:
         return ("!" if self.exclusion else "") + self.text
 
+    def matches_ancestor(self, path: str) -> bool:
+        """Does the pattern match one of the directories above ``path`` (``a``, ``a/b`` of ``a/b/c``)?"""
+        dirs = path.split("/")[:-1]
+        return any(self.match("/".join(dirs[: i + 1])) for i in range(len(dirs)))
+
     def match(self, path: str) -> bool:
         if self.error is not None:
             raise IgnoreError(f"{self.error}: the build fails", self.line)
@@ -565,18 +570,10 @@ class PatternMatcher:
         """The documented semantics, and the pattern that decided (None: no pattern matched)."""
         matched = False
         decided: Pattern | None = None
-        parent = path.rpartition("/")[0]
-        parents = parent.split("/") if parent else []
         for pattern in self.patterns:
             if pattern.exclusion != matched:
                 continue
-            hit = pattern.match(path)
-            if not hit:
-                for i in range(len(parents)):
-                    if pattern.match("/".join(parents[: i + 1])):
-                        hit = True
-                        break
-            if hit:
+            if pattern.match(path) or pattern.matches_ancestor(path):
                 matched = not pattern.exclusion
                 decided = pattern
         return matched, decided
@@ -592,15 +589,8 @@ class PatternMatcher:
             if not hit:
                 if pattern.exclusion != matched:
                     continue
-                hit = pattern.match(path)
-                if not hit and not inherited:
-                    up = path.rpartition("/")[0]
-                    if up:
-                        dirs = up.split("/")
-                        for i in range(len(dirs)):
-                            if pattern.match("/".join(dirs[: i + 1])):
-                                hit = True
-                                break
+                # with no parent information the ancestors are tried here, as upstream does
+                hit = pattern.match(path) or (not inherited and pattern.matches_ancestor(path))
             info.parent_matched[index] = hit
             if hit:
                 matched = not pattern.exclusion

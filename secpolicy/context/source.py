@@ -43,6 +43,7 @@ class Listing:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     divergent: list[Divergent] = field(default_factory=list)  # documented as sent, not sent by the walk
+    matcher: PatternMatcher | None = None  # the ignore file's patterns
 
     @property
     def total_bytes(self) -> int:
@@ -59,7 +60,7 @@ def list_context(context: Path, dockerfile: Path | None = None, *, sizes: bool =
         except IgnoreError as exc:
             where = f"{ignore}:{exc.line}" if exc.line else str(ignore)
             raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message, build_fails=exc.build_fails) from None
-    listing = Listing(context, ignore)
+    listing = Listing(context, ignore, matcher=matcher)
     try:
         for item in walk(context, matcher, sizes=sizes):
             if isinstance(item, Entry):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,9 +57,18 @@ def _clean_source(source: str) -> str:
     return go_clean("/" + source).lstrip("/") or "."
 
 
-def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
+@lru_cache(maxsize=256)
+def _exclude_matcher(patterns: tuple[str, ...]) -> PatternMatcher | None:
     try:
-        return PatternMatcher(list(patterns)).matches_or_parent_matches(path)[0]
+        return PatternMatcher(list(patterns))
+    except IgnoreError:
+        return None  # BuildKit refuses the COPY; nothing is excluded by it here
+
+
+def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    matcher = _exclude_matcher(patterns)
+    try:
+        return matcher is not None and matcher.matches_or_parent_matches(path)[0]
     except IgnoreError:
         return False
 
@@ -92,7 +101,6 @@ class ContextTarget:
     listing: Listing | None = None
     error: IgnoreError | None = None  # the ignore file would fail the build
     ignore: Path | None = None  # the ignore file that applies
-    matcher: PatternMatcher | None = None  # its patterns, read on first need
     secrets: list[SecretFile] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
 
