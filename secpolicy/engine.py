@@ -10,7 +10,7 @@ from typing import Any
 
 from secpolicy import sources
 from secpolicy.catalog import Rule
-from secpolicy.checks import CHECKS, CheckDef
+from secpolicy.checks import CHECKS, CheckDef, Hit
 from secpolicy.config import Config
 from secpolicy.discover import MANIFEST_SUFFIXES
 from secpolicy.dockerfile.instructions import Dockerfile, load
@@ -25,6 +25,11 @@ from secpolicy.targets import Kind
 PARSE_ERROR = "SP001"
 BAD_SUPPRESSION = "SP002"
 DUPLICATE_KEY = "SP003"
+
+
+def _key(hit: Hit) -> str:
+    """A finding's identity within its file: its target and what it is about."""
+    return ":".join(part for part in (hit.stage, hit.key) if part)
 
 
 def is_manifest(name: str) -> bool:
@@ -192,16 +197,21 @@ class Engine:
                         reason,
                         at.end_line if at else end_line,
                         at.end_column if at else max(end_column, hit.column),
-                        ":".join(part for part in (hit.stage, hit.key) if part),
+                        _key(hit),
                     )
                 )
-        if self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:
-            sev = self.rules[BAD_SUPPRESSION].severity
-            for line, message in suppressions.problems:
-                result.findings.append(Finding(BAD_SUPPRESSION, sev, message, display, line))
+        self._suppression_problems(result, suppressions.problems, display)
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
         result.analysis = None  # large, and a lint keeps only findings (resolve_text keeps it)
         return result
+
+    def _suppression_problems(self, result: FileResult, problems: list[tuple[int, str]], display: str) -> None:
+        """SP002 for each pragma or annotation that could not be read."""
+        if self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:
+            severity = self.rules[BAD_SUPPRESSION].severity
+            result.findings += [
+                Finding(BAD_SUPPRESSION, severity, message, display, line) for line, message in problems
+            ]
 
     def _parse_error(
         self, display: str, line: int, reason: str, column: int = 1, field: str | None = None, *, raw: bool = False
@@ -267,13 +277,11 @@ class Engine:
                                 reason,
                                 at.end_line,
                                 at.end_column,
-                                ":".join(part for part in (hit.stage, hit.key) if part),
+                                _key(hit),
                                 at.field,
                             )
                         )
-        if not resolve and self.enabled(BAD_SUPPRESSION) and BAD_SUPPRESSION in self.rules:
-            sev = self.rules[BAD_SUPPRESSION].severity
-            for line, message in suppressions.problems:
-                result.findings.append(Finding(BAD_SUPPRESSION, sev, message, display, line))
+        if not resolve:
+            self._suppression_problems(result, suppressions.problems, display)
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
         return result
