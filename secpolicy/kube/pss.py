@@ -11,7 +11,7 @@ per control.  PSA's wording is kept: the reason, then what must change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -56,6 +56,13 @@ def _sc(c: Container) -> SecurityContext | None:
     return c.security_context
 
 
+def _setters(pod: Pod) -> Iterator[tuple[str, str, SecurityContext | None]]:
+    """(who, key, securityContext) of the pod, then of each container: the order and wording of PSA's bad setters."""
+    yield "pod", "pod", pod.security_context
+    for c in pod.containers:
+        yield f"container {_q(c.name)}", c.name, c.security_context
+
+
 def _windows_exempt(fn: Fn) -> Fn:
     """From v1.25 a pod with ``spec.os.name: windows`` passes (API validation forbids these fields there)."""
 
@@ -78,27 +85,13 @@ def _userns_relaxed(fn: Fn) -> Fn:
 
 
 def host_process(pod: Pod) -> list[Violation]:
-    out = []
-    psc = pod.security_context
-    if psc is not None and psc.host_process is not None and psc.host_process.value:
-        out.append(
-            Violation(
-                "hostProcess: pod must not set securityContext.windowsOptions.hostProcess=true",
-                psc.host_process.at,
-                "pod",
-            )
+    return [
+        Violation(
+            f"hostProcess: {who} must not set securityContext.windowsOptions.hostProcess=true", sc.host_process.at, key
         )
-    for c in pod.containers:
-        sc = _sc(c)
-        if sc is not None and sc.host_process is not None and sc.host_process.value:
-            out.append(
-                Violation(
-                    f"hostProcess: container {_q(c.name)} must not set securityContext.windowsOptions.hostProcess=true",
-                    sc.host_process.at,
-                    c.name,
-                )
-            )
-    return out
+        for who, key, sc in _setters(pod)
+        if sc is not None and sc.host_process is not None and sc.host_process.value
+    ]
 
 
 def host_namespaces(pod: Pod) -> list[Violation]:
@@ -199,22 +192,14 @@ def apparmor(pod: Pod) -> list[Violation]:
             return None
         return t if t is not None else Val("", sc.apparmor.at)
 
-    got = bad(pod.security_context)
-    if got is not None:
-        out.append(
-            Violation(
-                f"forbidden AppArmor profile: pod must not set AppArmor profile type to {_q(got.value)}", got.at, "pod"
-            )
-        )
-    for c in pod.containers:
-        got = bad(_sc(c))
+    for who, key, sc in _setters(pod):
+        got = bad(sc)
         if got is not None:
             out.append(
                 Violation(
-                    f"forbidden AppArmor profile: container {_q(c.name)} must not set AppArmor profile type to "
-                    f"{_q(got.value)}",
+                    f"forbidden AppArmor profile: {who} must not set AppArmor profile type to {_q(got.value)}",
                     got.at,
-                    c.name,
+                    key,
                 )
             )
     for key, val in sorted(pod.annotations.items()):
@@ -258,9 +243,8 @@ def _selinux(allowed: frozenset[str]) -> Fn:
                     )
                 )
 
-        judge(pod.security_context, "pod", "pod")
-        for c in pod.containers:
-            judge(_sc(c), f"container {_q(c.name)}", c.name)
+        for who, key, sc in _setters(pod):
+            judge(sc, who, key)
         return out
 
     return check
@@ -317,24 +301,14 @@ def _seccomp_bad(sc: SecurityContext | None) -> Val[str] | None:
 
 def seccomp_baseline_1_19(pod: Pod) -> list[Violation]:
     out = []
-    got = _seccomp_bad(pod.security_context)
-    if got is not None:
-        out.append(
-            Violation(
-                f"seccompProfile: pod must not set securityContext.seccompProfile.type to {_q(got.value)}",
-                got.at,
-                "pod",
-            )
-        )
-    for c in pod.containers:
-        got = _seccomp_bad(_sc(c))
+    for who, key, sc in _setters(pod):
+        got = _seccomp_bad(sc)
         if got is not None:
             out.append(
                 Violation(
-                    f"seccompProfile: container {_q(c.name)} must not set securityContext.seccompProfile.type to "
-                    f"{_q(got.value)}",
+                    f"seccompProfile: {who} must not set securityContext.seccompProfile.type to {_q(got.value)}",
                     got.at,
-                    c.name,
+                    key,
                 )
             )
     return out
@@ -453,17 +427,11 @@ def run_as_non_root(pod: Pod) -> list[Violation]:
 
 
 def run_as_user(pod: Pod) -> list[Violation]:
-    out = []
-    psc = pod.security_context
-    if psc is not None and psc.run_as_user is not None and psc.run_as_user.value == 0:
-        out.append(Violation("runAsUser=0: pod must not set runAsUser=0", psc.run_as_user.at, "pod"))
-    for c in pod.containers:
-        sc = _sc(c)
-        if sc is not None and sc.run_as_user is not None and sc.run_as_user.value == 0:
-            out.append(
-                Violation(f"runAsUser=0: container {_q(c.name)} must not set runAsUser=0", sc.run_as_user.at, c.name)
-            )
-    return out
+    return [
+        Violation(f"runAsUser=0: {who} must not set runAsUser=0", sc.run_as_user.at, key)
+        for who, key, sc in _setters(pod)
+        if sc is not None and sc.run_as_user is not None and sc.run_as_user.value == 0
+    ]
 
 
 def seccomp_restricted(pod: Pod) -> list[Violation]:
