@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from secpolicy import secrets
@@ -23,12 +23,6 @@ def _hit(target: ContainerTarget, message: str, at: Location, key: str = "") -> 
 
 def _image_at(c: Container) -> Location:
     return c.image.at if c.image is not None else c.at
-
-
-def _sc_field(c: Container, suffix: str) -> Location:
-    sc = c.security_context
-    at = sc.at if sc is not None else c.at
-    return replace(at, field=f"{c.field}.securityContext.{suffix}")
 
 
 def root(target: ContainerTarget, params: Params) -> Iterator[Hit]:
@@ -106,7 +100,7 @@ def dangerous(target: ContainerTarget, params: DangerousParams) -> Iterator[Hit]
         return
     for cap in held:
         added = _added_at(c, cap, target.runtime)
-        at = added or _sc_field(c, "capabilities.add")
+        at = added or c.unset("capabilities.add")
         how = "added in capabilities.add"
         yield _hit(
             target,
@@ -124,7 +118,7 @@ def net_raw(target: ContainerTarget, params: Params) -> Iterator[Hit]:
         return
     sc = c.security_context
     caps = sc.capabilities if sc is not None else None
-    at = caps.at if caps is not None else _sc_field(c, "capabilities.drop")
+    at = caps.at if caps is not None else c.unset("capabilities.drop")
     source = ctx.provenance.get("capabilities")
     why = "privileged: true" if ctx.privileged else f"{source}" if source else "the runtime default set"
     yield _hit(
@@ -173,7 +167,7 @@ def writable_rootfs(target: ContainerTarget, params: Params) -> Iterator[Hit]:
     ro = sc.read_only_root_filesystem if sc is not None else None
     if ro is not None and ro.value:
         return
-    at = ro.at if ro is not None else _sc_field(c, "readOnlyRootFilesystem")
+    at = ro.at if ro is not None else c.unset("readOnlyRootFilesystem")
     yield _hit(
         target,
         f"{c.label} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true "

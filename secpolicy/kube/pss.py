@@ -39,19 +39,6 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _container_where(c: Container, suffix: str) -> Location:
-    """Where to point for a field ``suffix`` the container does not set: its securityContext, else the container."""
-    sc = c.security_context
-    at = sc.at if sc is not None else c.at
-    return replace(at, field=f"{c.field}.{suffix}")
-
-
-def _pod_where(pod: Pod, suffix: str) -> Location:
-    sc = pod.security_context
-    at = sc.at if sc is not None else pod.at
-    return replace(at, field=f"{pod.at.field}.{suffix}")
-
-
 def _sc(c: Container) -> SecurityContext | None:
     return c.security_context
 
@@ -376,7 +363,7 @@ def allow_privilege_escalation(pod: Pod) -> list[Violation]:
         sc = _sc(c)
         ape = sc.allow_privilege_escalation if sc is not None else None
         if ape is None or ape.value:
-            at = ape.at if ape is not None else _container_where(c, "securityContext.allowPrivilegeEscalation")
+            at = ape.at if ape is not None else c.unset("allowPrivilegeEscalation")
             out.append(
                 Violation(
                     f"allowPrivilegeEscalation != false: container {_q(c.name)} must set "
@@ -419,7 +406,7 @@ def run_as_non_root(pod: Pod) -> list[Violation]:
             implicit.append(
                 Violation(
                     f"runAsNonRoot != true: pod or container {_q(c.name)} must set securityContext.runAsNonRoot=true",
-                    _container_where(c, "securityContext.runAsNonRoot"),
+                    c.unset("runAsNonRoot"),
                     c.name,
                 )
             )
@@ -468,7 +455,7 @@ def seccomp_restricted(pod: Pod) -> list[Violation]:
                 Violation(
                     f"seccompProfile: pod or container {_q(c.name)} must set securityContext.seccompProfile.type to "
                     '"RuntimeDefault" or "Localhost"',
-                    _container_where(c, "securityContext.seccompProfile.type"),
+                    c.unset("seccompProfile.type"),
                     c.name,
                 )
             )
@@ -487,7 +474,7 @@ def capabilities_restricted(pod: Pod) -> list[Violation]:
             elif caps is not None:
                 at = replace(caps.at, field=(caps.at.field or "") + ".drop")
             else:
-                at = _container_where(c, "securityContext.capabilities.drop")
+                at = c.unset("capabilities.drop")
             missing.append(
                 Violation(
                     f'unrestricted capabilities: container {_q(c.name)} must set securityContext.capabilities.drop=["ALL"]',

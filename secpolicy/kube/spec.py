@@ -141,6 +141,11 @@ class Container:
     def field(self) -> str:
         return self.at.field or ""
 
+    def unset(self, name: str) -> Location:
+        """Where to point for ``securityContext.<name>`` when it is not set: the securityContext, else the container."""
+        at = self.security_context.at if self.security_context is not None else self.at
+        return replace(at, field=f"{self.field}.securityContext.{name}")
+
 
 @dataclass(frozen=True)
 class Volume:
