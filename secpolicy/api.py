@@ -91,8 +91,7 @@ _YAML_KEY = re.compile(r"""(?:[A-Za-z0-9_.-]+|"[^"]*"|'[^']*')[ \t]*:(?:[ \t]|$)
 
 def _looks_like_manifest(name: str, text: str) -> bool:
     """For stdin: by the name given with --stdin-filename, else by the first line that is not a comment."""
-    from secpolicy.discover import is_dockerfile
-    from secpolicy.engine import is_manifest
+    from secpolicy.discover import is_dockerfile, is_manifest
 
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     if is_manifest(base):

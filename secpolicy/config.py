@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secpolicy.kube.workloads import WorkloadKind
+from secpolicy.kube.workloads import WorkloadKind, group_of
 from secpolicy.reference import ImageRef, InvalidReference, parse
 from secpolicy.resolve.capabilities import RUNTIME_DEFAULTS
 
@@ -180,7 +180,7 @@ def _contexts(path: Path, node: Any, fail: Any) -> dict[Path, Path]:
 def _group(api_version: str) -> str:
     """``apps/v1`` -> apps, ``v1`` -> "" (core), ``argoproj.io`` (a group alone) -> itself."""
     if "/" in api_version:
-        return api_version.rpartition("/")[0]
+        return group_of(api_version)
     return "" if re.fullmatch(r"v[0-9]+(?:(?:alpha|beta)[0-9]+)?", api_version) else api_version
 
 

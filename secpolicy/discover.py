@@ -39,9 +39,14 @@ def is_dockerfile(name: str) -> bool:
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def is_manifest(name: str) -> bool:
+    """A YAML or JSON file, which may hold Kubernetes objects."""
+    return name.lower().endswith(MANIFEST_SUFFIXES)
+
+
 def is_walked(name: str) -> bool:
     """A Dockerfile (templates are left out) or a YAML/JSON file that may hold Kubernetes objects."""
-    return (is_dockerfile(name) and not name.endswith(TEMPLATE_SUFFIXES)) or name.lower().endswith(MANIFEST_SUFFIXES)
+    return (is_dockerfile(name) and not name.endswith(TEMPLATE_SUFFIXES)) or is_manifest(name)
 
 
 def is_helm_templates(directory: Path) -> bool:

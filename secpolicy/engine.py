@@ -12,7 +12,7 @@ from secpolicy import sources
 from secpolicy.catalog import Rule
 from secpolicy.checks import CHECKS, CheckDef, Hit
 from secpolicy.config import Config
-from secpolicy.discover import MANIFEST_SUFFIXES
+from secpolicy.discover import is_manifest
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.kube.versions import NEWEST, Version
@@ -30,10 +30,6 @@ DUPLICATE_KEY = "SP003"
 def _key(hit: Hit) -> str:
     """A finding's identity within its file: its target and what it is about."""
     return ":".join(part for part in (hit.stage, hit.key) if part)
-
-
-def is_manifest(name: str) -> bool:
-    return name.lower().endswith(MANIFEST_SUFFIXES)
 
 
 @dataclass

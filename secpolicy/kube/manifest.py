@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from secpolicy.kube.load import Stream, load
 from secpolicy.kube.nodes import Map
 from secpolicy.kube.spec import Pod, decode
-from secpolicy.kube.workloads import Malformed, WorkloadKind, objects, templates
+from secpolicy.kube.workloads import Malformed, WorkloadKind, describe, objects, templates
 
 HELM_HINT = (
     "this looks like a Helm or Go template ({{ }} is not YAML): lint the rendered output instead, "
@@ -37,11 +37,7 @@ def _malformed(found: Malformed) -> Problem:
 
 
 def _what(value: object) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Map):
-        return "a mapping without string apiVersion and kind"
-    return "a scalar"
+    return "a mapping without string apiVersion and kind" if isinstance(value, Map) else describe(value)
 
 
 def _templated(text: str, line: int) -> bool:

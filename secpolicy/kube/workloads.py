@@ -83,7 +83,8 @@ class Malformed:
     message: str
 
 
-def _type(value: Any) -> str:
+def describe(value: Any) -> str:
+    """What a YAML value is, for messages: a list, a mapping or a scalar."""
     return "a list" if isinstance(value, Seq) else "a mapping" if isinstance(value, Map) else "a scalar"
 
 
@@ -98,14 +99,14 @@ def objects(document: Any) -> Iterator[tuple[Map, str] | Malformed]:
             return
         if not isinstance(items, Seq):
             at = document.at["items"]
-            yield Malformed(at[0], at[1], "items", f"{kind} items must be a list, not {_type(items)}")
+            yield Malformed(at[0], at[1], "items", f"{kind} items must be a list, not {describe(items)}")
             return
         for index, item in enumerate(items):
             if isinstance(item, Map) and _is_object(item):
                 yield item, f"items[{index}]"
             else:
                 at = items.at[index]
-                what = "a mapping without string apiVersion and kind" if isinstance(item, Map) else _type(item)
+                what = "a mapping without string apiVersion and kind" if isinstance(item, Map) else describe(item)
                 if item is None:
                     what = "null"
                 yield Malformed(at[0], at[1], f"items[{index}]", f"{kind} items[{index}] is {what}, not an object")
@@ -148,7 +149,7 @@ def templates(obj: Map, obj_path: str, extra: Sequence[WorkloadKind] = ()) -> It
                 break  # the pod spec itself: the decoder checks its type
             if not isinstance(value, Map):
                 span = holder.at[part]
-                yield Malformed(span[0], span[1], field, f"{field} must be a mapping, not {_type(value)}")
+                yield Malformed(span[0], span[1], field, f"{field} must be a mapping, not {describe(value)}")
                 return
             holder = value
         spec = holder["spec"]
