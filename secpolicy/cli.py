@@ -390,7 +390,7 @@ def context_ls(
     """
     from secpolicy.context.ignore import IgnoreError
     from secpolicy.context.source import list_context
-    from secpolicy.sources import printable
+    from secpolicy.sources import json_path, printable, printable_lines
 
     if not directory.is_dir():
         _usage_error(f"{directory}: not a directory")
@@ -411,7 +411,7 @@ def context_ls(
             "ignore_file": ignore,
             "files": [
                 {
-                    "path": e.path,
+                    **json_path(e.path),
                     "kind": e.kind,
                     "size": e.size,
                     "content_withheld": e.content_withheld,
@@ -421,7 +421,7 @@ def context_ls(
                 }
                 for e in listing.entries
             ],
-            "problems": [{"path": p.path, "message": p.message} for p in listing.problems],
+            "problems": [{**json_path(p.path), "message": p.message} for p in listing.problems],
             "summary": {"files": len(listing.entries), "bytes": listing.total_bytes},
         }
         typer.echo(json.dumps(doc, indent=2))
@@ -434,8 +434,7 @@ def context_ls(
         typer.echo(f"{len(listing.entries)} files, {listing.total_bytes} bytes sent ({source})")
     else:
         # one write: echo per line costs more than the walk on a 200k-file context
-        text = "".join(printable(e.path) + "\n" for e in listing.entries)
-        sys.stdout.write(text)
+        sys.stdout.write(printable_lines(listing.paths))
         sys.stdout.flush()
     if listing.problems:
         raise typer.Exit(1)

@@ -65,6 +65,31 @@ def display(path: Path, base: Path | None = None) -> str:
     return str(path).replace(os.sep, "/")
 
 
+def json_path(path: str) -> dict[str, str]:
+    """A path for JSON output: as it is, or, when it holds bytes that are not UTF-8, shown escaped and as hex bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return {"path": printable(path), "path_hex": os.fsencode(path).hex()}
+    return {"path": path}
+
+
+def printable_lines(paths: list[str]) -> str:
+    """``printable`` of each path, one per line.
+
+    A 200k-file listing is checked in one pass when it is plain ASCII: once
+    every printable byte but the backslash is deleted, only the separating
+    newlines may be left.
+    """
+    text = "\n".join(paths)
+    if text.isascii() and len(text.encode("ascii").translate(None, _PLAIN_ASCII)) == len(paths) - 1:
+        return text + "\n" if paths else ""
+    return "".join(printable(p) + "\n" for p in paths)
+
+
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c != 0x5C)
+
+
 def printable(path: str) -> str:
     """A path as one unambiguous printable line: backslashes, control characters and undecodable bytes escaped."""
     if path.isprintable() and "\\" not in path:

@@ -47,6 +47,11 @@ def _suggest(secret: SecretFile) -> str:
         line = f"**/{_escaped(base, line_start=False)}"
     else:
         line = _escaped(secret.path)
+    return _shown_line(line)
+
+
+def _shown_line(line: str) -> str:
+    """An ignore line to add, as it is written, unless it holds characters a message cannot show."""
     return line if line.isprintable() else sources.printable(line)
 
 
@@ -76,7 +81,7 @@ def no_ignore_file(target: ContextTarget, params: Params) -> Iterator[Hit]:
             f"builder ({secret.reason}); add a .dockerignore with the line {_suggest(secret)}",
             column,
             None,
-            secret.path,
+            sources.printable(secret.path),
         )
 
 
@@ -107,7 +112,7 @@ def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
             f"add the line {_suggest(secret)} to {ignore}",
             column,
             None,
-            secret.path,
+            sources.printable(secret.path),
             _ignore_line(target),
         )
 
@@ -130,7 +135,7 @@ def copied(target: ContextTarget, params: Params) -> Iterator[Hit]:
                 "use RUN --mount=type=secret instead",
                 inst.column,
                 f"stage {copy.state.label}",
-                secret.path,
+                sources.printable(secret.path),
             )
             break
 
@@ -156,24 +161,24 @@ def ambiguous_order(target: ContextTarget, params: Params) -> Iterator[Hit]:
         if entry.content_withheld:
             yield Hit(
                 line,
-                f"{ignore} is ambiguous for {entry.path}: the walk sends it, but its patterns read in order exclude "
+                f"{ignore} is ambiguous for {sources.printable(entry.path)}: the walk sends it, but its patterns read in order exclude "
                 "it, so BuildKit sends it empty and the classic builder with its content; reorder the lines so "
                 "the exception comes last",
                 column,
                 None,
-                entry.path,
+                sources.printable(entry.path),
                 _ignore_line(target, entry.decided.line or 1) if entry.decided else _ignore_line(target),
             )
     for item in listing.divergent:
         where = f" by line {item.documented.line} ({item.documented.source})" if item.documented else ""
         yield Hit(
             line,
-            f"{ignore} is ambiguous for {item.path}: read in order its patterns include it{where}, but the walk "
+            f"{ignore} is ambiguous for {sources.printable(item.path)}: read in order its patterns include it{where}, but the walk "
             "does not send it (the exception names a parent directory the walk has already excluded); "
             "name the files in the exception instead",
             column,
             None,
-            item.path,
+            sources.printable(item.path),
             _ignore_line(target, item.documented.line or 1) if item.documented else _ignore_line(target),
         )
 
@@ -248,13 +253,22 @@ def bloat(target: ContextTarget, params: BloatParams) -> Iterator[Hit]:
         probe = f"{key}/x" if tree else key
         baked = [c for c in target.copies if c.in_image and c.reads(probe)]
         name = key.rsplit("/", 1)[-1]
-        line_to_add = f"**/{name}" if "/" in key else name
+        # a well-known tree is dropped wherever it is; a large file by its own path
+        line_to_add = f"**/{_escaped(name, line_start=False)}" if tree and "/" in key else _escaped(key)
         count = f"{files} file{'s' if files != 1 else ''}"
-        what = f"{key}/ ({count}, {_size(total)})" if tree else f"{key} ({_size(total)})"
+        shown = sources.printable(key)
+        what = f"{shown}/ ({count}, {_size(total)})" if tree else f"{shown} ({_size(total)})"
         if baked:
             inst = baked[0].instruction
             named = " ".join(baked[0].sources)
             how = f"is sent to the builder and {inst.keyword} {named} (line {inst.line}) bakes it into the image"
         else:
             how = "is sent to the builder (by the classic builder; BuildKit only when a COPY reads it) and no COPY names it"
-        yield Hit(line, f"{what} {how}: add {line_to_add} to {ignore}", column, None, key, _ignore_line(target))
+        yield Hit(
+            line,
+            f"{what} {how}: add {_shown_line(line_to_add)} to {ignore}",
+            column,
+            None,
+            shown,
+            _ignore_line(target),
+        )

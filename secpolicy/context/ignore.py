@@ -264,6 +264,7 @@ class Pattern:
     kind: str = ""
     regex: re.Pattern[str] | None = None
     error: str | None = None  # the regexp Go would fail to compile: matching fails the build
+    judged: bool = True  # False: Go takes the regexp, secpolicy cannot match it exactly (``error`` says why)
 
     tokens: list[str] | None = None  # matched by a linear-time automaton instead of backtracking re
 
@@ -277,6 +278,9 @@ class Pattern:
                 self.regex = re.compile(_python_regex(go_regex), re.ASCII)
             except re.error as exc:
                 self.error = f"{self.text!r} is not a valid pattern ({exc})"
+            except _Unjudged as exc:
+                self.error = f"{self.text!r} uses {exc}, which secpolicy does not match"
+                self.judged = False
 
     @property
     def source(self) -> str:
@@ -289,6 +293,8 @@ class Pattern:
 
     def match(self, path: str) -> bool:
         if self.error is not None:
+            if not self.judged:
+                raise IgnoreError(self.error, self.line, build_fails=False)
             raise IgnoreError(f"{self.error}: the build fails", self.line)
         if self.kind == EXACT:
             return path == self.text
@@ -384,6 +390,17 @@ def _tokens(go_regex: str) -> list[str] | None:
             if body[i] == "\\" and i + 1 < len(body) and not body[i + 1].isalnum() and body[i + 1].isascii():
                 tokens.append("=" + body[i + 1])  # an escaped punctuation character is that character in RE2
                 i += 2
+            elif body.startswith("\\Q", i):
+                if body.find("\\E", i) < 0:
+                    return None  # the literal runs on over the final "$": the regexp is not anchored at the end
+                text, i = _escape(body, i, False)
+                tokens += ["=" + ch for ch in re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)]
+            elif body[i] == "\\" and body[i + 1 : i + 2] not in ("A", "b", "B", "z", ""):
+                try:
+                    text, i = _escape(body, i, False)  # one character: a class, a control or a code
+                except (re.error, _Unjudged):
+                    return None  # the regexp reports it
+                tokens.append("~" + text)
             elif body[i] == "[":
                 end = _class_end(body, i)
                 if end is None:
@@ -391,7 +408,7 @@ def _tokens(go_regex: str) -> list[str] | None:
                 try:
                     tokens.append("~" + _python_regex(body[i:end]))
                     re.compile(tokens[-1][1:], re.ASCII)
-                except re.error:
+                except (re.error, _Unjudged):
                     return None  # the regexp reports it
                 i = end
             elif body[i] in "]\\^$":
@@ -482,6 +499,67 @@ def _nfa_match(tokens: list[str], path: str) -> bool:
     return (end, 0) in states
 
 
+class _Unjudged(Exception):
+    """Go's regexp takes it, but Python's ``re`` cannot say exactly what it matches."""
+
+
+_GO_CONTROL = {"a": "\\a", "f": "\\f", "n": "\\n", "r": "\\r", "t": "\\t", "v": "\\v"}
+_GO_SPACE_CLASS = "\\t\\n\\f\\r "  # RE2's \s: no \v, unlike Python's
+_UNICODE_CATEGORIES = frozenset("CLMNPSZ")  # one-letter \pX names; "{" never follows: the glob escapes it
+_OCTAL = "01234567"
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _escape(go: str, i: int, in_class: bool) -> tuple[str, int]:
+    """The escape at ``go[i]`` (a backslash) as Python ``re`` text, and the index after it.
+
+    As Go's regexp/syntax ``parse.go`` reads it: ``re.error`` where Go
+    refuses the escape (the build fails: ``\\Z``, ``\\u``, ``\\C``, a
+    backreference, ``\\b`` in a class), ``_Unjudged`` where Go takes what
+    Python cannot express exactly (Unicode classes).
+    """
+    if i + 1 >= len(go):
+        raise re.error("trailing backslash")
+    c, j = go[i + 1], i + 2
+    if c.isascii() and not c.isalnum():
+        return "\\" + c, j  # escaped punctuation is itself
+    if not in_class:
+        if c in "AbB":
+            return "\\" + c, j
+        if c == "z":
+            return "\\Z", j
+        if c == "Q":  # \Q...\E: everything up to the first \E (or the end) is literal
+            end = go.find("\\E", j)
+            literal, after = (go[j:], len(go)) if end < 0 else (go[j:end], end + 2)
+            return "".join(re.escape(ch) for ch in literal), after
+    if c in "dDwW":
+        return "\\" + c, j  # ASCII classes in both, with re.ASCII
+    if c == "s":
+        return (_GO_SPACE_CLASS if in_class else f"[{_GO_SPACE_CLASS}]"), j
+    if c == "S":
+        if in_class:
+            raise _Unjudged("\\S inside a class")
+        return f"[^{_GO_SPACE_CLASS}]", j
+    if c in "pP":
+        name = go[j : j + 1]
+        if name in _UNICODE_CATEGORIES:
+            raise _Unjudged(f"the Unicode class \\{c}{name}")
+        raise re.error(f"invalid character class range \\{c}{name}")
+    if c in _GO_CONTROL:
+        return _GO_CONTROL[c], j
+    if c == "x":
+        digits = go[j : j + 2]
+        if len(digits) == 2 and all(d in _HEX for d in digits):
+            return "\\x" + digits, j + 2
+        raise re.error("invalid escape \\x")
+    if c in _OCTAL and (c == "0" or go[j : j + 1] in tuple(_OCTAL)):
+        value, k = int(c), j
+        while k < len(go) and k < j + 2 and go[k] in _OCTAL:
+            value, k = value * 8 + int(go[k]), k + 1
+        return f"\\u{value:04x}", k  # Python reads \12 as a group reference; RE2 as octal
+    raise re.error(f"invalid escape \\{c}")
+
+
 def _python_regex(go: str) -> str:
     """Go RE2 text to Python ``re``: ``$`` is the end of the text, POSIX classes spelled out, set syntax escaped."""
     out: list[str] = []
@@ -490,9 +568,9 @@ def _python_regex(go: str) -> str:
     class_start = 0
     while i < len(go):
         c = go[i]
-        if c == "\\" and i + 1 < len(go):
-            out.append(go[i : i + 2])
-            i += 2
+        if c == "\\":
+            text, i = _escape(go, i, in_class)
+            out.append(text)
             continue
         if in_class:
             if c == "]" and i > class_start:
@@ -501,12 +579,18 @@ def _python_regex(go: str) -> str:
             elif c == "[" and go.startswith("[:", i):
                 end = go.find(":]", i + 2)
                 name = go[i + 2 : end] if end > 0 else ""
-                negate = name.startswith("^")
-                spelled = _POSIX.get(name.lstrip("^"))
-                if spelled is None or negate:
-                    raise re.error(f"unsupported character class [:{name}:]")
-                out.append(spelled)
+                spelled = _POSIX.get(name.removeprefix("^"))
+                if spelled is None:
+                    raise re.error(f"invalid character class range [:{name}:]")
                 i = end + 2
+                if name.startswith("^"):
+                    # Python's classes cannot hold a negated set beside other members: only [[:^x:]] alone
+                    if i != class_start + len(name) + 4 or not go.startswith("]", i):
+                        raise _Unjudged(f"[:{name}:] beside other class members")
+                    negated = out[-1] == "^"
+                    out[len(out) - (1 if negated else 0) :] = [spelled] if negated else ["^", spelled]
+                    continue
+                out.append(spelled)
                 continue
             elif c in "[&~|":
                 out.append("\\" + c)  # literal in a Go class; set operators in Python's future syntax

@@ -8,10 +8,11 @@ missing the context root's ``.dockerignore``; the two are never merged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from secpolicy.context.ignore import IgnoreError, PatternMatcher, read_lines
-from secpolicy.context.walk import Divergent, Entry, Problem, walk
+from secpolicy.context.walk import Divergent, Entry, Problem, Walk, walk
 
 MAX_IGNORE_BYTES = 4 * 1024 * 1024
 
@@ -40,10 +41,26 @@ def read_matcher(path: Path) -> PatternMatcher:
 class Listing:
     context: Path
     ignore: Path | None
-    entries: list[Entry] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    divergent: list[Divergent] = field(default_factory=list)  # documented as sent, not sent by the walk
+    walked: Walk = field(default_factory=Walk)
     matcher: PatternMatcher | None = None  # the ignore file's patterns
+
+    @property
+    def paths(self) -> list[str]:
+        """The files and links sent, sorted."""
+        return self.walked.paths
+
+    @cached_property
+    def entries(self) -> list[Entry]:
+        return self.walked.entries()
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.walked.problems
+
+    @property
+    def divergent(self) -> list[Divergent]:
+        """Documented as sent, not sent by the walk."""
+        return self.walked.divergent
 
     @property
     def total_bytes(self) -> int:
@@ -60,17 +77,9 @@ def list_context(context: Path, dockerfile: Path | None = None, *, sizes: bool =
         except IgnoreError as exc:
             where = f"{ignore}:{exc.line}" if exc.line else str(ignore)
             raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message, build_fails=exc.build_fails) from None
-    listing = Listing(context, ignore, matcher=matcher)
     try:
-        for item in walk(context, matcher, sizes=sizes):
-            if isinstance(item, Entry):
-                listing.entries.append(item)
-            elif isinstance(item, Divergent):
-                listing.divergent.append(item)
-            else:
-                listing.problems.append(item)
+        walked = walk(context, matcher, sizes=sizes)
     except IgnoreError as exc:  # a pattern Go's regexp refuses fails the build when it is first used
         where = f"{ignore}:{exc.line}" if exc.line else str(ignore)
-        raise IgnoreError(f"{where}: {exc.message}", exc.line) from None
-    listing.entries.sort(key=lambda e: e.path)
-    return listing
+        raise IgnoreError(f"{where}: {exc.message}", exc.line, exc.message, build_fails=exc.build_fails) from None
+    return Listing(context, ignore, walked, matcher)

@@ -17,7 +17,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secpolicy.context.ignore import IgnoreError, PatternMatcher, go_clean, go_match
+from secpolicy.context.ignore import IgnoreError, MatchInfo, PatternMatcher, go_clean, go_match
 from secpolicy.context.secrets import SNIFF_BYTES, SecretFile, classify
 from secpolicy.context.source import Listing, ignore_file, list_context
 
@@ -34,6 +34,8 @@ class Copy:
     excludes: tuple[str, ...]
     in_image: bool  # in the target's FROM chain: what it copies is in the image
     built: bool = True  # in a stage the target's build runs (False: a stage the target does not depend on)
+    # the copier's bits per directory below a source, as it walks: many files share a directory
+    _bits: dict[str, MatchInfo] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def whole_context(self) -> bool:
@@ -46,10 +48,28 @@ class Copy:
                 continue
             # --exclude is matched against the path below the source (fsutil copy.go); a file
             # named as the source itself is never excluded
-            if below and self.excludes and _excluded(below, self.excludes):
+            if below and self.excludes and self._excluded(below):
                 continue
             return True
         return False
+
+    def _excluded(self, path: str) -> bool:
+        """fsutil's copier decides each level below the source with its parent's bits (``MatchesUsingParentResults``)."""
+        matcher = _exclude_matcher(self.excludes)
+        if matcher is None:
+            return False
+        bits, info, prefix = self._bits, MatchInfo(), ""
+        *directories, name = path.split("/")
+        try:
+            for part in directories:
+                prefix = f"{prefix}/{part}" if prefix else part
+                known = bits.get(prefix)
+                if known is None:
+                    known = bits[prefix] = matcher.matches_using_parent_results(prefix, info)[1]
+                info = known
+            return matcher.matches_using_parent_results(f"{prefix}/{name}" if prefix else name, info)[0]
+        except IgnoreError:
+            return False  # BuildKit refuses the COPY: it copies nothing, and excludes nothing here
 
 
 def _clean_source(source: str) -> str:
@@ -63,14 +83,6 @@ def _exclude_matcher(patterns: tuple[str, ...]) -> PatternMatcher | None:
         return PatternMatcher(list(patterns))
     except IgnoreError:
         return None  # BuildKit refuses the COPY; nothing is excluded by it here
-
-
-def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    matcher = _exclude_matcher(patterns)
-    try:
-        return matcher is not None and matcher.matches_or_parent_matches(path)[0]
-    except IgnoreError:
-        return False
 
 
 def _source_covers(source: str, path: str) -> str | None:

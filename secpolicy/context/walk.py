@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from secpolicy.context.ignore import EXACT, PREFIX, SUFFIX, MatchInfo, Pattern, PatternMatcher
 
+FILE = "file"
+SYMLINK = "symlink"
+DIR = "dir"
+
 
 class Entry(NamedTuple):  # a tuple: a 200k-file context makes 200k of them
     path: str  # relative, POSIX
-    kind: str  # file | symlink
+    kind: str  # FILE | SYMLINK
     size: int
     decided: Pattern | None  # the pattern that decided (an exception that re-included it), None: no pattern
     content_withheld: bool = False
@@ -50,6 +54,35 @@ class Divergent:
 
     path: str
     documented: Pattern | None
+
+
+@dataclass
+class Walk:
+    """What was sent, kept compact: a large context is mostly plain files that no pattern decided.
+
+    ``paths`` holds every file and link sent, in sorted order; ``sizes`` runs
+    parallel to it when sizes were measured; ``special`` holds, by index, the
+    entries that are not a plain file with no deciding pattern.
+    """
+
+    paths: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    special: dict[int, Entry] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    divergent: list[Divergent] = field(default_factory=list)
+
+    def add(self, entry: Entry, measured: bool) -> None:
+        if entry.kind != FILE or entry.decided is not None or entry.content_withheld:
+            self.special[len(self.paths)] = entry
+        self.paths.append(entry.path)
+        if measured:
+            self.sizes.append(entry.size)
+
+    def entries(self) -> list[Entry]:
+        special, sizes = self.special, self.sizes
+        return [
+            special.get(i) or Entry(path, FILE, sizes[i] if sizes else 0, None) for i, path in enumerate(self.paths)
+        ]
 
 
 def _can_match_below(pattern: Pattern, directory: str) -> bool:
@@ -106,102 +139,148 @@ def _prunable(matcher: PatternMatcher, directory: str, stems: list[str] | None) 
     return not any(p.exclusion and _can_match_below(p, directory) for p in matcher.patterns)
 
 
-def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> Iterator[Entry | Problem | Divergent]:
-    """Entries in lexical order (files and links; directories only matter for what is under them).
+def walk(root: Path, matcher: PatternMatcher | None, *, sizes: bool = True) -> Walk:
+    """What the builder receives from ``root``, entries in sorted path order.
 
     Types come from the directory entries themselves (no ``stat`` per file);
     ``sizes=False`` skips the one ``lstat`` per sent file that sizes cost.
     """
+    out = Walk()
     if matcher is None or not matcher.patterns:
-        yield from _walk_plain(root, sizes)
-        return
-    stems = _prefix_only(matcher)
-    stack: list[tuple[Iterator[os.DirEntry[str]], str, MatchInfo, bool]] = []
+        _walk_plain(str(root), "", out, sizes)
+    else:
+        _walk_matched(root, matcher, out, sizes)
+    return out
 
-    def enter(path: Path, rel: str, info: MatchInfo, excluded: bool) -> Problem | None:
-        try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name)
-        except OSError as exc:
-            if excluded:
-                return None  # fsutil ignores errors inside a directory it does not send
-            return Problem(rel or ".", f"cannot read directory: {exc.strerror or exc}")
-        stack.append((iter(entries), rel, info, excluded))
+
+Item = tuple[str, str, str]  # (sort key, kind, name) of one directory entry
+
+
+def _scan(path: str, prefix: str, out: Walk) -> tuple[list[str], list[Item]] | None:
+    """One directory: the names of its plain files, and its directories and links as items; None: unreadable.
+
+    A directory's key is its name with "/" appended, so that walking in key
+    order yields paths in plain string order ("a.txt" before "a/b").
+    Sockets, FIFOs and devices are left out: they are not sent.  Types come
+    from the directory entries themselves: no ``stat`` per file.
+    """
+    files: list[str] = []
+    others: list[Item] = []
+    try:
+        with os.scandir(path) as it:
+            for entry in it:
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        files.append(entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        others.append((entry.name + "/", DIR, entry.name))
+                    elif entry.is_symlink():
+                        others.append((entry.name, SYMLINK, entry.name))
+                except OSError as exc:  # removed during the walk, on a file system without d_type
+                    out.problems.append(Problem(prefix + entry.name, f"cannot stat: {exc.strerror or exc}"))
+    except OSError as exc:
+        out.problems.append(Problem(prefix.rstrip("/") or ".", f"cannot read directory: {exc.strerror or exc}"))
+        return None
+    return files, others
+
+
+def _items(files: list[str], others: list[Item]) -> list[Item]:
+    items = [(name, FILE, name) for name in files]
+    items += others
+    items.sort(key=_key)
+    return items
+
+
+def _key(item: Item) -> str:
+    return item[0]
+
+
+def _size(path: str, rel: str, out: Walk) -> int | None:
+    try:
+        return os.lstat(path).st_size
+    except OSError as exc:
+        out.problems.append(Problem(rel, f"cannot stat: {exc.strerror or exc}"))  # removed during the walk
         return None
 
-    problem = enter(root, "", MatchInfo(), False)
-    if problem is not None:
-        yield problem
+
+def _walk_plain(top: str, top_rel: str, out: Walk, sizes: bool) -> None:
+    """Every file and link below ``top`` (``top_rel`` its relative path, "" for the root): no pattern applies.
+
+    The hot loop of a large context: a directory of plain files (most of
+    them) costs one pass and one sort of its names.
+    """
+    paths = out.paths
+    stack: list[tuple[Iterator[Item], str, str]] = []
+
+    def enter(path: str, prefix: str) -> None:
+        scanned = _scan(path, prefix, out)
+        if scanned is None:
+            return
+        files, others = scanned
+        if not others and not sizes:
+            files.sort()
+            paths.extend([prefix + name for name in files])
+            return
+        stack.append((iter(_items(files, others)), path, prefix))
+
+    enter(top, top_rel + "/" if top_rel else "")
     while stack:
-        entries, parent, info, _ = stack[-1]
-        entry = next(entries, None)
-        if entry is None:
-            stack.pop()
-            continue
-        rel = f"{parent}/{entry.name}" if parent else entry.name
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-            is_link = not is_dir and entry.is_symlink()
-            is_file = not is_dir and not is_link and entry.is_file(follow_symlinks=False)
-        except OSError as exc:
-            yield Problem(rel, f"cannot stat: {exc.strerror or exc}")  # e.g. removed during the walk
-            continue
-        if matcher is not None and matcher.patterns:
-            excluded, child_info, decided = matcher.matches_using_parent_results(rel, info)
+        it, path, prefix = stack[-1]
+        for _, kind, name in it:
+            rel = prefix + name
+            if kind is DIR:
+                depth = len(stack)
+                enter(f"{path}/{name}", rel + "/")
+                if len(stack) > depth:
+                    break  # its entries come before the rest of this directory's
+                continue
+            size = _size(f"{path}/{name}", rel, out) if sizes else 0
+            if size is None:
+                continue  # removed during the walk
+            out.add(Entry(rel, kind, size, None), sizes)
         else:
-            excluded, child_info, decided = False, MatchInfo(), None
-        if is_dir:
-            if excluded and matcher is not None and _prunable(matcher, rel, stems):
-                continue
-            problem = enter(Path(entry.path), rel, child_info, excluded)
-            if problem is not None:
-                yield problem
-            continue
-        if not (is_file or is_link):
-            continue  # sockets, FIFOs, devices are not sent
-        if excluded:
-            if matcher is not None and matcher.exclusions:
-                documented, pattern = matcher.matches_or_parent_matches(rel)
-                if not documented:
-                    yield Divergent(rel, pattern)
-            continue
-        withheld = False
-        if matcher is not None and matcher.exclusions:
-            withheld = matcher.matches_or_parent_matches(rel)[0]
-        size = 0
-        if sizes:
-            try:
-                size = entry.stat(follow_symlinks=False).st_size
-            except OSError as exc:
-                yield Problem(rel, f"cannot stat: {exc.strerror or exc}")  # removed during the walk
-                continue
-        yield Entry(rel, "symlink" if is_link else "file", size, decided, withheld)
+            stack.pop()
 
 
-def _walk_plain(root: Path, sizes: bool) -> Iterator[Entry | Problem]:
-    """The walk with no ignore patterns: every file and link is sent (the common case, kept tight)."""
-    pending: list[tuple[str, str]] = [(str(root), "")]
-    while pending:
-        path, rel = pending.pop()
-        try:
-            with os.scandir(path) as it:
-                entries = sorted(it, key=lambda e: e.name, reverse=True)
-        except OSError as exc:
-            yield Problem(rel or ".", f"cannot read directory: {exc.strerror or exc}")
-            continue
-        prefix = rel + "/" if rel else ""
-        files: list[Entry] = []
-        for entry in entries:
-            name = prefix + entry.name
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, name))
+def _walk_matched(root: Path, matcher: PatternMatcher, out: Walk, sizes: bool) -> None:
+    """fsutil's walk: each entry decided by ``matches_using_parent_results`` with its parent's bits."""
+    stems = _prefix_only(matcher)
+    patterns = matcher.patterns
+    stack: list[tuple[Iterator[Item], str, str, MatchInfo]] = []
+    scanned = _scan(str(root), "", out)
+    if scanned is not None:
+        stack.append((iter(_items(*scanned)), str(root), "", MatchInfo()))
+    while stack:
+        it, path, prefix, info = stack[-1]
+        for _, kind, name in it:
+            rel = prefix + name
+            excluded, child_info, decided = matcher.matches_using_parent_results(rel, info)
+            if kind is DIR:
+                if excluded:
+                    if _prunable(matcher, rel, stems):
+                        continue
+                elif not any(child_info.parent_matched) and not any(_can_match_below(p, rel) for p in patterns):
+                    # nothing matched here and no pattern reaches below: every entry inside is sent as is
+                    _walk_plain(f"{path}/{name}", rel, out, sizes)
                     continue
-                link = entry.is_symlink()
-                if not link and not entry.is_file(follow_symlinks=False):
-                    continue  # sockets, FIFOs, devices are not sent
-                size = entry.stat(follow_symlinks=False).st_size if sizes else 0
-            except OSError as exc:
-                yield Problem(name, f"cannot stat: {exc.strerror or exc}")
+                problems = len(out.problems)
+                scanned = _scan(f"{path}/{name}", rel + "/", out)
+                if excluded:
+                    del out.problems[problems:]  # fsutil ignores errors inside a directory it does not send
+                if scanned is not None:
+                    stack.append((iter(_items(*scanned)), f"{path}/{name}", rel + "/", child_info))
+                    break
                 continue
-            files.append(Entry(name, "symlink" if link else "file", size, None))
-        yield from reversed(files)
+            if excluded:
+                if matcher.exclusions:
+                    documented, pattern = matcher.matches_or_parent_matches(rel)
+                    if not documented:
+                        out.divergent.append(Divergent(rel, pattern))
+                continue
+            withheld = matcher.exclusions and matcher.matches_or_parent_matches(rel)[0]
+            size = _size(f"{path}/{name}", rel, out) if sizes else 0
+            if size is None:
+                continue  # removed during the walk
+            out.add(Entry(rel, kind, size, decided, withheld), sizes)
+        else:
+            stack.pop()

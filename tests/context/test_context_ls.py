@@ -111,10 +111,9 @@ def test_unreadable_directory_is_reported_and_the_walk_goes_on(tmp_path: Path, m
         return real(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    items = list(walk_module.walk(tmp_path, PatternMatcher(["skipped", "!skipped/keep"])))
-    problems = [i for i in items if isinstance(i, walk_module.Problem)]
-    entries = [i.path for i in items if isinstance(i, walk_module.Entry)]
-    assert [(p.path, p.message) for p in problems] == [("locked", "cannot read directory: Permission denied")]
+    walked = walk_module.walk(tmp_path, PatternMatcher(["skipped", "!skipped/keep"]))
+    entries = walked.paths
+    assert [(p.path, p.message) for p in walked.problems] == [("locked", "cannot read directory: Permission denied")]
     assert entries == ["ok"]  # an excluded directory's error is ignored, as fsutil ignores it
 
 
@@ -124,6 +123,37 @@ def test_odd_names_are_one_line_each(tmp_path: Path) -> None:
     result = ls(["."], tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == ["bad\\xff", "new\\nline"]
+
+
+def test_odd_names_in_json_are_valid_utf8_and_recoverable(tmp_path: Path) -> None:
+    (tmp_path / "new\nline").write_text("")
+    (tmp_path / os.fsdecode(b"bad\xff")).write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "secpolicy", "context", "ls", ".", "--format", "json"], cwd=tmp_path, capture_output=True
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout.decode("utf-8", "strict"))
+    files = {f["path"]: f for f in doc["files"]}
+    assert files["new\nline"].get("path_hex") is None  # JSON holds a newline as it is
+    assert bytes.fromhex(files["bad\\xff"]["path_hex"]) == b"bad\xff"
+    assert "\\udc" not in result.stdout.decode()  # no lone surrogate escapes, which strict decoders refuse
+
+
+def test_findings_on_odd_names_are_one_printable_line(tmp_path: Path) -> None:
+    (tmp_path / ".dockerignore").write_text("x\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nCOPY . /app\nUSER 1\n")
+    (tmp_path / os.fsdecode(b"id_rsa\xff")).write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (tmp_path / "big\ndir").mkdir()
+    (tmp_path / "big\ndir" / "f").write_bytes(b"\0" * (11 * 1024 * 1024))
+    result = subprocess.run(
+        [sys.executable, "-m", "secpolicy", "lint", ".", "--format", "json"], cwd=tmp_path, capture_output=True
+    )
+    text = result.stdout.decode("utf-8", "strict")
+    assert "\\udc" not in text
+    findings = json.loads(text)["findings"]
+    keys = {f["rule"]: f["key"] for f in findings}
+    assert keys["CTX103"] == "stage 0:id_rsa\\xff", findings
+    assert all(f["message"].isprintable() for f in findings)
 
 
 def test_context_from_config_and_flag(tmp_path: Path) -> None:

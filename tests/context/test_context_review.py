@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from secpolicy.context.ignore import PatternMatcher
-from secpolicy.context.walk import Entry, walk
+from secpolicy.context.walk import walk
 
 
 def tree(root: Path, files: dict[str, str | bytes]) -> None:
@@ -20,15 +20,20 @@ def tree(root: Path, files: dict[str, str | bytes]) -> None:
             (root / name).write_text(text)
 
 
-def lint_rules(root: Path) -> list[tuple[str, str]]:
+def lint_json(root: Path, select: str = "CTX") -> list[dict[str, object]]:
     result = subprocess.run(
-        [sys.executable, "-m", "secpolicy", "lint", ".", "--format", "json", "--select", "CTX"],
+        [sys.executable, "-m", "secpolicy", "lint", ".", "--format", "json", "--select", select],
         cwd=root,
         capture_output=True,
         text=True,
         check=False,
     )
-    return sorted((f["rule"], f["key"]) for f in json.loads(result.stdout)["findings"])
+    findings: list[dict[str, object]] = json.loads(result.stdout)["findings"]
+    return findings
+
+
+def lint_rules(root: Path) -> list[tuple[str, str]]:
+    return sorted((str(f["rule"]), str(f["key"])) for f in lint_json(root))
 
 
 KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n"
@@ -48,6 +53,18 @@ def test_copy_exclude_is_relative_to_the_source(tmp_path: Path) -> None:
     assert ("CTX103", "stage 0:config/server.key") in lint_rules(tmp_path)
 
 
+def test_copy_exclude_decides_like_the_copier_walk(tmp_path: Path) -> None:
+    # fsutil's copier passes each directory's bits down (MatchesUsingParentResults): "!certs" never
+    # matched the directory, so certs/tls.pem stays excluded, though the documented rule re-includes it
+    dockerfile = "FROM alpine\nCOPY --exclude=**/*.pem --exclude=!certs . /app\nUSER 1\n"
+    tree(tmp_path, {".dockerignore": "x\n", "certs/tls.pem": KEY, "Dockerfile": dockerfile})
+    found = lint_rules(tmp_path)
+    assert ("CTX102", "certs/tls.pem") in found
+    assert [r for r in found if r[0] == "CTX103"] == []
+    tree(tmp_path, {"Dockerfile": dockerfile.replace("!certs", "!certs/tls.pem")})
+    assert ("CTX103", "stage 0:certs/tls.pem") in lint_rules(tmp_path)
+
+
 def test_dot_dot_sources_copy_from_the_context_root(tmp_path: Path) -> None:
     tree(tmp_path, {".dockerignore": "x\n", "id_rsa": "k", "Dockerfile": "FROM alpine\nCOPY ../id_rsa /x/\nUSER 1\n"})
     assert ("CTX103", "stage 0:id_rsa") in lint_rules(tmp_path)
@@ -55,7 +72,7 @@ def test_dot_dot_sources_copy_from_the_context_root(tmp_path: Path) -> None:
 
 def test_prefix_only_exceptions_prune_like_fsutil(tmp_path: Path) -> None:
     tree(tmp_path, {"src/app/.env": "x", "src/main.py": "", "top": ""})
-    entries = [e.path for e in walk(tmp_path, PatternMatcher(["*", "!src/*/**"])) if isinstance(e, Entry)]
+    entries = walk(tmp_path, PatternMatcher(["*", "!src/*/**"])).paths
     assert entries == []  # fsutil skips src: the stem of !src/*/** is src, which holds no exception deeper
 
 
@@ -101,3 +118,13 @@ def test_suggested_lines_are_literal_patterns(tmp_path: Path) -> None:
     messages = sorted(f["message"] for f in json.loads(result.stdout)["findings"])
     assert "add the line \\!prod.key to" in messages[0]
     assert "add the line **/\\[1\\].key to" in messages[1]
+
+
+def test_a_large_file_is_suggested_by_its_own_path(tmp_path: Path) -> None:
+    tree(tmp_path, {".dockerignore": "x\n", "Dockerfile": "FROM alpine\nCOPY src /app\nUSER 1\n", "src/a.py": ""})
+    (tmp_path / "data").mkdir()
+    with (tmp_path / "data" / "dump[1].sql").open("wb") as fh:
+        fh.truncate(11 * 1024 * 1024)  # sparse: the size counts, not the disk
+    [finding] = lint_json(tmp_path, "CTX106")
+    assert finding["key"] == "data/dump[1].sql"
+    assert str(finding["message"]).endswith("add data/dump\\[1\\].sql to .dockerignore")  # not **/dump… everywhere

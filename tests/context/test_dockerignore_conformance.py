@@ -11,7 +11,7 @@ import pytest
 from conftest import shared_dir
 
 from secpolicy.context.ignore import IgnoreError, MatchInfo, PatternMatcher, go_clean, read_lines
-from secpolicy.context.walk import Entry, walk
+from secpolicy.context.walk import walk
 
 
 def _vectors(name: str) -> list[dict[str, Any]]:
@@ -48,7 +48,7 @@ def test_every_patternmatcher_vector() -> None:
 
 def _sent(root: Path, lines: list[str]) -> tuple[list[str], list[str]]:
     matcher = PatternMatcher(read_lines("\n".join(lines) + "\n"))
-    entries = [e for e in walk(root, matcher) if isinstance(e, Entry)]
+    entries = walk(root, matcher).entries()
     return sorted(e.path for e in entries), sorted(e.path for e in entries if e.content_withheld)
 
 
