@@ -95,15 +95,19 @@ def sent(target: ContextTarget, params: Params) -> Iterator[Hit]:
         if any(c.in_image for c in copies):
             continue  # CTX103
         note = ""
-        built = [c for c in copies if c.built]
+        built = [c for c in copies if c.built and not c.mount]
+        mounted = [c for c in copies if c.built and c.mount]
         if built:
             stages = sorted({c.state.label for c in built})
             note = f"; COPY in stage {', '.join(stages)} reads it, which the image gets only if a COPY --from takes it"
-        elif copies:
+        if mounted:
+            where = ", ".join(sorted({f"stage {c.state.label} (line {c.instruction.line})" for c in mounted}))
+            note += f"; RUN --mount=type=bind in {where} gives it to that step (not to the image, unless the step copies it)"
+        elif not built and copies:
             stages = sorted({c.state.label for c in copies})
             note = f"; only a COPY in stage {', '.join(stages)}, which the target does not build, reads it"
-        elif not any(c.whole_context for c in target.copies if c.built):
-            note = "; BuildKit transfers it only when a COPY reads it, the classic builder always"
+        elif not built and not any(c.whole_context for c in target.copies if c.built):
+            note = "; BuildKit transfers it only when a COPY or a bind mount reads it, the classic builder always"
         ignore = _shown(target.listing.ignore)
         note += _root_only(target, secret)
         yield Hit(

@@ -6,7 +6,8 @@ runs are matched against the sent files the way BuildKit resolves them:
 wildcard (Go ``filepath.Match``) matches per path segment, ``--exclude``
 drops what it matches.  A COPY in the target's own chain (its ``FROM``
 ancestry) puts the file in the image; a COPY in another stage the build runs
-puts it in that stage only.
+puts it in that stage only.  A ``RUN --mount=type=bind`` of the context reads
+its source for that step without putting it in the image.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ class Copy:
     state: StageState
     sources: tuple[str, ...]
     excludes: tuple[str, ...]
-    in_image: bool  # in the target's FROM chain: what it copies is in the image
+    in_image: bool  # a COPY in the target's FROM chain: what it copies is in the image
     built: bool = True  # in a stage the target's build runs (False: a stage the target does not depend on)
+    mount: bool = False  # a RUN --mount=type=bind of the context: the step reads it, the image does not get it
     # the copier's bits per directory below a source, as it walks: many files share a directory
     _bits: dict[str, MatchInfo] = field(default_factory=dict, compare=False, repr=False)
 
@@ -140,6 +142,12 @@ def _copies(analysis: Analysis) -> list[Copy]:
             )
             excludes = tuple(inst.flag_values("exclude"))
             out.append(Copy(inst, state, sources, excludes, id(state) in chain, id(state) in reachable))
+        for inst, mounts in state.mounts.items():
+            for mount in mounts:
+                if mount.reads_context:
+                    # an unresolved source may be any path: the whole context, to stay on the safe side
+                    source = mount.source if mount.source is not None else "."
+                    out.append(Copy(inst, state, (source or ".",), (), False, id(state) in reachable, mount=True))
     return out
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from secpolicy.dockerfile.instructions import Dockerfile, Instruction, Stage, check
 from secpolicy.dockerfile.lexer import Expansion, TooComplex
+from secpolicy.dockerfile.mounts import Mount, parse_mount
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenance
 from secpolicy.reference import InvalidReference, parse, try_parse
@@ -68,6 +69,7 @@ class StageState:
     expanded: dict[Instruction, list[Expansion]] = field(default_factory=dict)
     shell: list[str] = field(default_factory=lambda: ["/bin/sh", "-c"])
     shell_at: dict[Instruction, list[str]] = field(default_factory=dict)
+    mounts: dict[Instruction, list[Mount]] = field(default_factory=dict)  # RUN --mount, values expanded
     triggers_run: list[Instruction] = field(default_factory=list)  # the parent's ONBUILD triggers
     errors: list[BuildError] = field(default_factory=list)
     sudo_rules: list[SudoRule] = field(default_factory=list)  # NOPASSWD rules this stage writes
@@ -382,6 +384,9 @@ def _apply(
             _fail_on(scope.expand(label_value, escape), line, state.errors)
     elif cmd == "run":
         state.shell_at[inst] = state.shell
+        expand = _expander(scope, escape)
+        mounts = [parse_mount(value, expand) for value in inst.flag_values("mount")]
+        state.mounts[inst] = [m for m in mounts if m is not None]
         for account in accounts_created(inst):
             accounts.add(account)
         scripts = [" ".join(inst.args), *(doc.content for doc in inst.heredocs)]
@@ -465,11 +470,8 @@ def _reachable(target: StageState, states: list[StageState], by_name: dict[str, 
 
 
 def _mount_from(spec: str) -> str | None:
-    for part in spec.split(","):
-        key, _, value = part.partition("=")
-        if key.strip() == "from":
-            return value.strip()
-    return None
+    mount = parse_mount(spec)
+    return mount.from_ if mount is not None else None
 
 
 def _stage_ref(
