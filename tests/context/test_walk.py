@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from secpolicy.context.ignore import MatchInfo, PatternMatcher
+from secpolicy.context.ignore import IgnoreError, MatchInfo, PatternMatcher
 from secpolicy.context.walk import _prefix_only, walk
 
 NAMES = ["a", "b", "a.txt", "a-b", "x.pem", "keep", "ab", "c c"]
@@ -104,3 +105,48 @@ def test_sizes_are_measured_only_when_asked(tmp_path: Path) -> None:
     assert [e.size for e in walk(tmp_path, None).entries()] == [5]
     assert [e.size for e in walk(tmp_path, None, sizes=False).entries()] == [0]
     assert [e.size for e in walk(tmp_path, PatternMatcher(["g"])).entries()] == [5]
+
+
+def test_a_file_removed_during_the_walk_is_reported_and_the_walk_goes_on(tmp_path: Path, monkeypatch) -> None:
+    for name in ("a", "gone", "z"):
+        (tmp_path / name).write_text("x")
+    real = os.lstat
+
+    def lstat(path, *args, **kwargs):  # removed between the directory read and the size
+        if str(path).endswith("/gone"):
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    for matcher in (None, PatternMatcher(["nothing"])):
+        walked = walk(tmp_path, matcher)
+        assert walked.paths == ["a", "z"]
+        assert [(p.path, p.message) for p in walked.problems] == [("gone", "cannot stat: No such file or directory")]
+
+
+def test_a_directory_removed_during_the_walk(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("")
+    (tmp_path / "e").write_text("")
+    real = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("/d"):
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    walked = walk(tmp_path, None, sizes=False)
+    assert walked.paths == ["e"]
+    assert [p.path for p in walked.problems] == ["d"]
+
+
+def test_hostile_patterns(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b.txt").write_text("")
+    deep = "**/" * 2000 + "*.txt"
+    assert walk(tmp_path, PatternMatcher([deep])).paths == []  # ** runs match nothing or directories: linear
+    with pytest.raises(IgnoreError, match='illegal exclusion pattern: "!"'):
+        PatternMatcher(["!"])
+    with pytest.raises(IgnoreError, match="syntax error"):
+        PatternMatcher(["["])
