@@ -115,7 +115,7 @@ class Engine:
             return self._parse_error(display, exc.line, exc.message)
 
     def analyze(self, df: Dockerfile) -> Analysis:
-        return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.images.user)
+        return analyze(df, build_args=self.options.build_args, target=self.options.target, base_user=self.images.image)
 
     def lint_text(self, text: str, display: str, source: Path | None = None) -> FileResult:
         """Lint one Dockerfile; the analysis is kept only on request (it is large).

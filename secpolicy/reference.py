@@ -99,7 +99,7 @@ def parse(text: str) -> ImageRef:
             raise InvalidReference("invalid reference format: repository name must be lowercase")
         raise InvalidReference("invalid reference format")
     name = match.group("name")
-    if len(name) > _NAME_MAX:
+    if len(name) - len(domain) - 1 > _NAME_MAX:  # the path alone counts (reference.go Parse, v0.6.0)
         raise InvalidReference(f"repository name must not be more than {_NAME_MAX} characters")
     digest = match.group("digest")
     if digest is not None:
@@ -109,6 +109,8 @@ def parse(text: str) -> ImageRef:
             raise InvalidReference(f"unsupported digest algorithm: {algorithm}")
         if len(hex_part) != want:
             raise InvalidReference(f"invalid checksum digest length for {algorithm}")
+        if hex_part.strip("0123456789abcdef"):  # go-digest: lower-case hex only
+            raise InvalidReference("invalid checksum digest format")
     return ImageRef(name, match.group("tag"), digest)
 
 

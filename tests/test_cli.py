@@ -305,7 +305,7 @@ def test_resolve_json(tmp_path: Path) -> None:
 
 
 def test_resolve_root_gets_bounding_set_and_all_stages(tmp_path: Path) -> None:
-    write(tmp_path / "Dockerfile", "FROM scratch AS a\nCOPY x /x\nFROM node:20\n")
+    write(tmp_path / "Dockerfile", "FROM scratch AS a\nCOPY x /x\nFROM ghcr.io/acme/node:20\n")
     result = run(["resolve", "--all-stages", "--format", "json"], tmp_path)
     a, b = json.loads(result.stdout)
     assert a["user"]["uid"] == 0
@@ -314,7 +314,7 @@ def test_resolve_root_gets_bounding_set_and_all_stages(tmp_path: Path) -> None:
     assert b["capabilities"]["effective"] is None
     text = run(["resolve"], tmp_path).stdout
     assert "Dockerfile [stage 1]" in text
-    assert "unknown: base image node:20" in text
+    assert "unknown: base image ghcr.io/acme/node:20" in text
 
 
 def test_no_c_compiler_dependency() -> None:

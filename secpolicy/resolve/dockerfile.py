@@ -21,7 +21,7 @@ from secpolicy.dockerfile.syntax import DockerfileSyntaxError
 from secpolicy.model import EffectiveContext, EffectiveUser, Location, Provenance
 from secpolicy.reference import InvalidReference, parse, try_parse
 from secpolicy.resolve.accounts import Account, accounts_created
-from secpolicy.resolve.images import scratch_user
+from secpolicy.resolve.images import BaseImage, scratch_user
 from secpolicy.resolve.scope import PLATFORM_ARGS, UNKNOWN, Scope, stored
 from secpolicy.resolve.signals import is_signal
 from secpolicy.resolve.sudoers import SudoRule, sudo_rules
@@ -30,7 +30,7 @@ from secpolicy.resolve.user import parse_user
 if TYPE_CHECKING:
     from secpolicy.checks.base import Step
 
-BaseLookup = Callable[[str], EffectiveUser]
+BaseLookup = Callable[[str], "EffectiveUser | BaseImage"]  # a bare user: nothing known of the image's Env
 _TOO_COMPLEX = "secpolicy cannot analyse this file: "
 
 
@@ -201,7 +201,11 @@ def _evaluate_all(
             continue
         base = bases[root]
         is_scratch = base.resolved and base.value == "scratch"
-        scope = Scope(closed=is_scratch)
+        image = None if is_scratch or not _resolvable(base) else _as_image(base_user(base.value))
+        # the base image's Env is the stage's first scope: "USER $APP_UID" on a .NET image resolves
+        scope = Scope(closed=is_scratch or (image is not None and image.env_complete))
+        for name, value in (image.env if image is not None else {}).items():
+            scope.set(name, value)
         accounts = _Accounts()
         todo: list[tuple[int, int, int]] = [(root, -1, -1)]
         while todo:
@@ -214,7 +218,7 @@ def _evaluate_all(
             parent_index = parents[index]
             parent_state = states[parent_index] if parent_index is not None else None
             state = _evaluate(
-                df, df.stages[index], bases[index], parent_state, scope, accounts, meta, build_args, base_user
+                df, df.stages[index], bases[index], parent_state, scope, accounts, meta, build_args, image
             )
             if index == target:
                 state.accounts = dict(accounts.by_name)  # once, for the judged stage
@@ -222,6 +226,15 @@ def _evaluate_all(
             todo.append((index, *mark))
             todo.extend((child, -1, -1) for child in reversed(children.get(index, [])))
     return [s for s in states if s is not None]
+
+
+def _resolvable(base: Expansion) -> bool:
+    """Is the FROM a name the image resolver can look up (not an ARG without a value, not empty)?"""
+    return base.resolved and bool(base.value.strip()) and not (base.unset and try_parse(base.value) is None)
+
+
+def _as_image(found: EffectiveUser | BaseImage) -> BaseImage:
+    return found if isinstance(found, BaseImage) else BaseImage(found)
 
 
 class _Accounts:
@@ -284,13 +297,13 @@ def _evaluate(
     accounts: _Accounts,
     meta: Scope,
     build_args: Mapping[str, str],
-    base_user: BaseLookup,
+    image: BaseImage | None,
 ) -> StageState:
     if parent is not None:
         user, user_inst = parent.user, parent.user_instruction
     elif base.resolved and base.value == "scratch":
         user, user_inst = scratch_user(), None
-    elif not base.resolved or not base.value.strip() or (base.unset and try_parse(base.value) is None):
+    elif image is None:
         # FROM $BASE / ${REGISTRY}/app with an ARG that has no value: the build passes it with --build-arg
         why = _why(base) or "the image name is empty"
         user = EffectiveUser(
@@ -303,7 +316,7 @@ def _evaluate(
         )
         user_inst = None
     else:
-        user, user_inst = base_user(base.value), None
+        user, user_inst = image.user, None
     state = StageState(stage, parent, base, user, user_inst)
     if parent is not None:
         state.shell = parent.shell

@@ -7,19 +7,28 @@ to be safe.  Every built-in entry names the source it comes from.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secpolicy.images import table
 from secpolicy.model import EffectiveUser, Provenance
 from secpolicy.reference import ImageRef, try_parse
 
 if TYPE_CHECKING:
-    from secpolicy.config import Config
+    from secpolicy.config import Config, ImageEntry
 
-__all__ = ["BUILTIN", "ImageRef", "ImageResolver", "builtin_user", "parse_ref", "scratch_user", "unknown_base_user"]
+__all__ = [
+    "BaseImage",
+    "ImageRef",
+    "ImageResolver",
+    "builtin_image",
+    "builtin_user",
+    "parse_ref",
+    "scratch_user",
+    "unknown_base_user",
+]
 
 
 def parse_ref(text: str) -> ImageRef | None:
@@ -28,104 +37,65 @@ def parse_ref(text: str) -> ImageRef | None:
 
 
 @dataclass(frozen=True)
-class _Known:
-    matches: Callable[[ImageRef], bool]
-    uid: int
-    gid: int
-    name: str
-    source: str
+class BaseImage:
+    """What an image starts a stage or a container with: its user and what is known of its ``Env``."""
+
+    user: EffectiveUser
+    env: Mapping[str, str] = field(default_factory=dict)
+    env_complete: bool = False  # the image's whole Env is known (a real config): every other name is unset
 
 
-def _repos(*names: str) -> Callable[[ImageRef], bool]:
-    wanted = frozenset(names)
-    return lambda ref: ref.repository in wanted
+def builtin_image(ref: ImageRef, text: str | None = None, what: str = "base image") -> BaseImage | None:
+    """What the packaged table knows of ``ref`` (``text``: the reference as written); None: not in the table."""
+    match = table.builtin().lookup(ref)
+    if match is None:
+        return None
+    shown = text or str(ref)
+    short = match.repository.removeprefix("docker.io/library/").removeprefix("docker.io/")
+    rule = match.rule
+    if rule is None:
+        reason = f"{what} {shown}: {match.reason}, so its user is unknown here"
+        return BaseImage(unknown_base_user(shown, reason, what=what))
+    return BaseImage(_table_user(f"{what} {shown}", short, rule), rule.env)
 
 
-# gcr.io/distroless/<image>[-debianN], the images the distroless BUILD file defines
-_DISTROLESS = re.compile(
-    r"gcr\.io/distroless/(?:static|base|base-nossl|cc|java[0-9]*|nodejs[0-9]*|python3)(?:-debian[0-9]+)?"
-)
-# its tags: latest, debug, nonroot, debug-nonroot, each also with an -<arch> suffix
-_DISTROLESS_TAG = re.compile(r"(latest|debug|nonroot|debug-nonroot)(?:-(?:amd64|arm64|arm|s390x|ppc64le|riscv64))?")
+def _table_user(shown: str, short: str, rule: table.Rule) -> EffectiveUser:
+    from secpolicy.resolve.user import parse_user
 
-
-def _distroless(nonroot: bool) -> Callable[[ImageRef], bool]:
-    def match(ref: ImageRef) -> bool:
-        if not _DISTROLESS.fullmatch(ref.repository):
-            return False
-        tag = _DISTROLESS_TAG.fullmatch(ref.tag or ("" if ref.digest else "latest"))
-        return tag is not None and tag.group(1).endswith("nonroot") == nonroot
-
-    return match
-
-
-# Each entry is one repository (never a whole namespace: bitnami/git runs as
-# root while most bitnami images run as 1001) and names the file it was read from.
-BUILTIN: tuple[_Known, ...] = (
-    _Known(
-        _distroless(True),
-        65532,
-        65532,
-        "nonroot",
-        "distroless nonroot tags run as 65532 (GoogleContainerTools/distroless @cd080764af31 common/variables.bzl NONROOT)",
-    ),
-    _Known(
-        _distroless(False),
-        0,
-        0,
-        "root",
-        "distroless latest/debug tags run as 0 (GoogleContainerTools/distroless @cd080764af31 static/static.bzl)",
-    ),
-    _Known(
-        _repos("cgr.dev/chainguard/static"),
-        65532,
-        65532,
-        "nonroot",
-        "chainguard static runs as 65532 (chainguard-images/images @cd7edd236bf1 images/static/locked_config.json)",
-    ),
-    _Known(
-        _repos("docker.io/nginxinc/nginx-unprivileged"),
-        101,
-        101,
-        "nginx",
-        "nginx-unprivileged runs as 101 (nginx/docker-nginx-unprivileged @e26803b6ff7c mainline/debian/Dockerfile: USER $UID, ARG UID=101)",
-    ),
-    _Known(
-        _repos("docker.io/bitnami/postgresql"),
-        1001,
-        0,
-        "1001",
-        "bitnami/postgresql runs as 1001 (bitnami/containers @71d91eb5e153 bitnami/postgresql/13/debian-12/Dockerfile: USER 1001)",
-    ),
-    _Known(
-        _repos("docker.io/bitnami/git", "docker.io/bitnami/minideb"),
-        0,
-        0,
-        "root",
-        "bitnami/git and bitnami/minideb set no USER and run as root (bitnami/containers @99cf6b83ea0d bitnami/git/2/debian-12/Dockerfile)",
-    ),
-    _Known(
-        _repos("docker.io/prom/prometheus", "quay.io/prometheus/prometheus"),
-        65534,
-        65534,
-        "nobody",
-        "prometheus runs as nobody, 65534 (prometheus/prometheus @d15adb9ad7e5 Dockerfile: USER nobody)",
-    ),
-)
+    spec = rule.user or "0"
+    user = parse_user(spec if spec != "root" else "root", Provenance(""))
+    uid = user.uid if user.uid is not None else rule.uid
+    gid = user.gid if user.group is not None or rule.gid is None else rule.gid
+    if uid is not None and uid != 0 and user.group is None and rule.gid is None:
+        gid = 0  # a uid without a group runs with gid 0, unless the image's passwd says otherwise
+    name = user.name if user.name is not None else rule.name
+    if uid == 0:
+        name = "root"
+    if uid == 0 or name == "root":
+        says = f"{short} runs as root by default" + (
+            f" (its config sets USER {rule.user})" if rule.user else " (its image sets no USER)"
+        )
+        if rule.drops_to:
+            says += f"; its entrypoint then drops to {rule.drops_to}, which the kubelet and runAsNonRoot do not see"
+    elif uid is None:
+        says = f"{short} runs as user {name} by default, whose uid the image does not fix"
+    else:
+        says = f"{short} runs as {name + ' ' if name and not name.isdigit() else ''}uid {uid} by default"
+    if rule.note:
+        says += f"; {rule.note}"
+    return replace(
+        user,
+        uid=uid,
+        gid=gid,
+        name=name,
+        source=Provenance(f"{shown}: {says} ({rule.source}, secpolicy's table of well-known images)"),
+        spec=rule.user or "0",
+    )
 
 
 def builtin_user(ref: ImageRef) -> EffectiveUser | None:
-    for known in BUILTIN:
-        if known.matches(ref):
-            return EffectiveUser(
-                uid=known.uid,
-                gid=known.gid,
-                name=known.name,
-                known=True,
-                source=Provenance(f"base image {ref}: {known.source} (built-in table)"),
-                spec=f"{known.uid}:{known.gid}",
-            )
-    return None
+    image = builtin_image(ref)
+    return image.user if image is not None else None
 
 
 def scratch_user() -> EffectiveUser:
@@ -173,12 +143,21 @@ class ImageResolver:
 
     def user(self, ref_text: str, *, what: str = "base image", fix: str = "set USER") -> EffectiveUser:
         """``what``/``fix`` word the unknown case for the asker: a Dockerfile's base image, a pod's image."""
+        return self.image(ref_text, what=what, fix=fix).user
+
+    def image(self, ref_text: str, *, what: str = "base image", fix: str = "set USER") -> BaseImage:
         ref = parse_ref(ref_text)
         if ref is None:
-            return unknown_base_user(ref_text, f"{what} {ref_text!r} is not a valid image reference", what=what)
+            return BaseImage(
+                unknown_base_user(ref_text, f"{what} {ref_text!r} is not a valid image reference", what=what)
+            )
         entry = self.config.image(ref)
         if entry is None:
-            return builtin_user(ref) or unknown_base_user(ref_text, what=what, fix=fix)
+            known = builtin_image(ref, ref_text, what)
+            return known if known is not None else BaseImage(unknown_base_user(ref_text, what=what, fix=fix))
+        return BaseImage(self._mapped(entry, ref_text, what))
+
+    def _mapped(self, entry: ImageEntry, ref_text: str, what: str) -> EffectiveUser:
         from secpolicy.resolve.user import parse_user
         from secpolicy.sources import display
 
@@ -219,7 +198,7 @@ class ImageResolver:
 
         try:
             df = load(sources.read(path), display(path, self.cwd))
-            analysis = analyze(df, build_args=self.build_args, target=target, base_user=self.user)
+            analysis = analyze(df, build_args=self.build_args, target=target, base_user=self.image)
         except (sources.SourceError, DockerfileSyntaxError, TargetNotFound, BuildError) as exc:
             return unknown_base_user(ref_text, f"{where}: cannot resolve {display(path, self.cwd)}: {exc}")
         error = analysis.build_error()
