@@ -15,11 +15,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from secpolicy.engine import Engine, FileResult
 from secpolicy.model import EffectiveContext
 from secpolicy.report import Report
+
+if TYPE_CHECKING:
+    from secpolicy.config import Config
+    from secpolicy.images.sources import ImageSources
+    from secpolicy.resolve.images import BaseImage
 
 
 class UsageError(ValueError):
@@ -38,6 +43,10 @@ class Settings:
     profile: str = "default"  # default | pss-baseline | pss-restricted
     pss_version: str = "latest"  # v1.N or latest: the PSS version pod rules judge at
     context: Path | None = None  # the build context of the Dockerfiles (default: each one's directory)
+    images: Sequence[str] = ()  # image sources (--images), in order; default: the config's, else builtin
+    platform: str | None = None  # an image index is resolved to this platform (default linux/amd64)
+    refresh_images: bool = False  # re-resolve tags the cache holds
+    insecure_registries: Sequence[str] = ()
 
 
 @dataclass
@@ -81,9 +90,32 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
     if settings.context is not None and not settings.context.is_dir():
         raise UsageError(f"--context {settings.context}: not a directory")
     options = LintOptions(
-        dict(settings.build_args), settings.target, select, ignore, cfg, settings.profile, version, settings.context
+        dict(settings.build_args),
+        settings.target,
+        select,
+        ignore,
+        cfg,
+        settings.profile,
+        version,
+        settings.context,
+        image_sources(settings, cfg),
     )
     return Engine(rules, options)
+
+
+def image_sources(settings: Settings, cfg: Config) -> ImageSources:
+    """The image sources of a run: --images, else the config's image-sources, else the packaged table."""
+    from secpolicy.images.registry import Platform
+    from secpolicy.images.sources import BUILTIN, ImageSources, SourceSpec, parse_spec
+
+    try:
+        specs = [parse_spec(text) for text in settings.images] or cfg.image_sources or [SourceSpec(BUILTIN)]
+        platform = settings.platform or cfg.platform or "linux/amd64"
+        Platform.parse(platform)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    insecure = frozenset([*settings.insecure_registries, *cfg.insecure_registries])
+    return ImageSources(specs, platform, settings.refresh_images, insecure)
 
 
 _YAML_KEY = re.compile(r"""(?:[A-Za-z0-9_.-]+|"[^"]*"|'[^']*')[ \t]*:(?:[ \t]|$)""")
@@ -202,3 +234,17 @@ def resolve(
             for state in (analysis.states if all_stages else [analysis.target])
         ]
     return Resolution(contexts, failures, errors)
+
+
+def inspect_image(reference: str, settings: Settings) -> BaseImage:
+    """What the image map and the image sources say an image starts with (``secpolicy image inspect``)."""
+    from secpolicy import config
+    from secpolicy.resolve.images import ImageResolver
+
+    cfg_path = settings.config or config.discover(Path.cwd())
+    try:
+        cfg = config.load(cfg_path) if cfg_path else config.Config()
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    resolver = ImageResolver(cfg, sources=image_sources(settings, cfg))
+    return resolver.image(reference, what="image", fix="name a source that has it (--images registry, daemon, oci:DIR)")

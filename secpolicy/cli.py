@@ -116,6 +116,10 @@ def _settings(
     ignore: list[str] | None = None,
     exclude: list[str] | None = None,
     stdin_filename: str = "<stdin>",
+    images: list[str] | None = None,
+    platform: str | None = None,
+    refresh_images: bool = False,
+    insecure_registry: list[str] | None = None,
 ) -> Settings:
     from secpolicy.api import Settings
 
@@ -127,6 +131,10 @@ def _settings(
         config=config_file,
         exclude=exclude or [],
         stdin_filename=stdin_filename,
+        images=images or [],
+        platform=platform,
+        refresh_images=refresh_images,
+        insecure_registries=insecure_registry or [],
     )
 
 
@@ -150,6 +158,37 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option(
         "--config", metavar="FILE", help="Policy file (default: secpolicy.yaml or .secpolicy.yaml found upwards)."
+    ),
+]
+ImagesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--images",
+        metavar="SOURCE",
+        help="Where base images' configs come from, tried in order (repeatable): builtin (the packaged table of "
+        "well-known images; the default), registry (the image's registry, cached), daemon (the local Docker or "
+        "Podman), oci:DIR (an OCI image layout), docker-archive:FILE (docker save). Nothing touches the network "
+        "unless registry is named.",
+    ),
+]
+PlatformOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="OS/ARCH[/VARIANT]", help="Platform of a multi-platform image (default linux/amd64)."
+    ),
+]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh-images", help="Ask the registry again for tags the image cache holds (digests never change)."
+    ),
+]
+InsecureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        help="Talk plain HTTP to this registry (loopback registries always are). Repeatable.",
     ),
 ]
 PssVersionOpt = Annotated[
@@ -239,6 +278,10 @@ def lint(
             help="The build context of the Dockerfiles linted (default: each Dockerfile's directory, or contexts: in secpolicy.yaml).",
         ),
     ] = None,
+    images: ImagesOpt = None,
+    platform: PlatformOpt = None,
+    refresh_images: RefreshOpt = False,
+    insecure_registry: InsecureOpt = None,
 ) -> None:
     """Lint Dockerfiles and Kubernetes manifests: root users, capabilities, privileges, secrets, Pod Security Standards.
 
@@ -255,7 +298,19 @@ def lint(
     from secpolicy.report import RenderOptions, renderer
 
     settings = replace(
-        _settings(config_file, build_arg, target, select, ignore, exclude, stdin_filename),
+        _settings(
+            config_file,
+            build_arg,
+            target,
+            select,
+            ignore,
+            exclude,
+            stdin_filename,
+            images,
+            platform,
+            refresh_images,
+            insecure_registry,
+        ),
         profile=profile,
         pss_version=pss_version,
         context=context,
@@ -296,6 +351,10 @@ def resolve(
     all_stages: Annotated[bool, typer.Option("--all-stages", help="Print every stage, not only the target.")] = False,
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
+    images: ImagesOpt = None,
+    platform: PlatformOpt = None,
+    refresh_images: RefreshOpt = False,
+    insecure_registry: InsecureOpt = None,
 ) -> None:
     """Print the effective user, capabilities and privileges per target, with the line that decided each.
 
@@ -307,7 +366,17 @@ def resolve(
 
     paths = paths or [Path(".")]
     _check_paths(paths)
-    settings = _settings(config_file, build_arg, target, exclude=exclude, stdin_filename=stdin_filename)
+    settings = _settings(
+        config_file,
+        build_arg,
+        target,
+        exclude=exclude,
+        stdin_filename=stdin_filename,
+        images=images,
+        platform=platform,
+        refresh_images=refresh_images,
+        insecure_registry=insecure_registry,
+    )
     try:
         found = api.resolve(
             paths,
@@ -438,6 +507,93 @@ def context_ls(
         sys.stdout.flush()
     if listing.problems:
         raise typer.Exit(1)
+
+
+image_app = typer.Typer(
+    name="image",
+    help="What secpolicy knows about images: their default user and environment, and where that came from.",
+    no_args_is_help=True,
+)
+app.add_typer(image_app)
+
+
+@image_app.command("inspect")
+def image_inspect(
+    reference: Annotated[str, typer.Argument(metavar="IMAGE", help="An image reference, e.g. nginx:1.27.")],
+    images: ImagesOpt = None,
+    platform: PlatformOpt = None,
+    refresh_images: RefreshOpt = False,
+    insecure_registry: InsecureOpt = None,
+    config_file: ConfigOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f", metavar="text|json", help="Output format.")] = Format.text,
+) -> None:
+    """Show the user and environment IMAGE starts a container with, and the source that says so.
+
+    The image map of secpolicy.yaml comes first, then the sources of
+    --images in order (default: the packaged table). Exit code 1 when no
+    source knows the image's user.
+    """
+    from secpolicy import api
+    from secpolicy.reference import InvalidReference, parse
+
+    try:
+        ref = parse(reference)
+    except InvalidReference as exc:
+        _usage_error(f"{reference}: {exc}")
+    settings = _settings(
+        config_file,
+        None,
+        None,
+        images=images,
+        platform=platform,
+        refresh_images=refresh_images,
+        insecure_registry=insecure_registry,
+    )
+    try:
+        found = api.inspect_image(reference, settings)
+    except api.UsageError as exc:
+        _usage_error(str(exc))
+    user = found.user
+    if format is Format.json:
+        import json
+
+        doc = {
+            "reference": reference,
+            "normalized": str(ref),
+            "user": user.to_json(),
+            "env": dict(found.env),
+            "env_complete": found.env_complete,
+            "source": found.where,
+            "config_digest": found.digest,
+            "manifest_digest": found.manifest,
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        if not user.known:
+            shown = f"unknown: {user.reason}"
+        elif user.uid == 0:
+            shown = "root (uid 0)"
+        elif user.uid is None:
+            shown = f"{user.name} (a name; its uid is not fixed by the image)"
+        else:
+            shown = f"{user.name + ', ' if user.name and not user.name.isdigit() else ''}uid {user.uid}"
+        lines = [f"image    {reference} ({ref})", f"user     {shown}"]
+        if user.known:
+            lines.append(f"because  {user.source}")
+        if user.known:
+            env = ", ".join(f"{k}={v}" for k, v in found.env.items()) or "(none)"
+            partial = "" if found.env_complete else " (what the table records, not the whole Env)"
+            lines.append(f"env      {env}{partial}")
+        lines.append(f"source   {found.where or '(no source knows it)'}")
+        if found.digest:
+            lines.append(f"digest   {found.digest}" + (f" (manifest {found.manifest})" if found.manifest else ""))
+        typer.echo("\n".join(printable_line(line) for line in lines))
+    if not user.known:
+        raise typer.Exit(1)
+
+
+def printable_line(line: str) -> str:
+    return line if line.isprintable() else line.encode("unicode_escape").decode("ascii")
 
 
 @app.command()

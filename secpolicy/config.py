@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secpolicy.images.sources import SourceSpec, parse_spec
 from secpolicy.kube.workloads import WorkloadKind, group_of
 from secpolicy.reference import ImageRef, InvalidReference, parse
 from secpolicy.resolve.capabilities import RUNTIME_DEFAULTS
@@ -40,6 +41,9 @@ class Config:
     workloads: list[WorkloadKind] = field(default_factory=list)  # CRDs that carry a pod template
     runtime: str = "containerd"  # whose default capability set containers start with (runtime-defaults)
     contexts: dict[Path, Path] = field(default_factory=dict)  # Dockerfile -> its build context (resolved paths)
+    image_sources: list[SourceSpec] = field(default_factory=list)  # image-sources: (empty: builtin)
+    insecure_registries: list[str] = field(default_factory=list)  # plain HTTP to these registries
+    platform: str | None = None  # the platform an image index is resolved to
 
     def context_of(self, dockerfile: Path) -> Path | None:
         try:
@@ -107,8 +111,30 @@ def load(path: Path) -> Config:
                 raise fail(value_node, key, f"must be one of {', '.join(sorted(RUNTIME_DEFAULTS))}")
             config.runtime = str(value_node.value)
             continue
+        if key in ("image-sources", "insecure-registries"):
+            items = _strings(value_node, key, fail)
+            if key == "insecure-registries":
+                config.insecure_registries = items
+                continue
+            try:
+                config.image_sources = [parse_spec(item, path.parent) for item in items]
+            except ValueError as exc:
+                raise fail(value_node, key, str(exc)) from None
+            continue
+        if key == "platform":
+            if not isinstance(value_node, yaml.ScalarNode) or not str(value_node.value):
+                raise fail(value_node, key, "must be os/arch[/variant], e.g. linux/arm64")
+            from secpolicy.images.registry import Platform
+
+            try:
+                Platform.parse(str(value_node.value))
+            except ValueError as exc:
+                raise fail(value_node, key, str(exc)) from None
+            config.platform = str(value_node.value)
+            continue
         if key != "images":
-            raise fail(key_node, key, "unknown key (this version knows: contexts, images, runtime-defaults, workloads)")
+            known = "contexts, image-sources, images, insecure-registries, platform, runtime-defaults, workloads"
+            raise fail(key_node, key, f"unknown key (this version knows: {known})")
         if not isinstance(value_node, yaml.MappingNode):
             raise fail(value_node, "images", "must be a mapping of image reference to {dockerfile, target} or {user}")
         seen: dict[ImageRef, tuple[str, int]] = {}
@@ -154,6 +180,16 @@ def _workloads(node: Any, fail: Any) -> list[WorkloadKind]:
         groups = frozenset({_group(api)}) if api else frozenset()
         out.append(WorkloadKind(values["kind"], groups, values["path"]))
     return out
+
+
+def _strings(node: Any, key: str, fail: Any) -> list[str]:
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(item, yaml.ScalarNode) and str(item.value) for item in node.value
+    ):
+        raise fail(node, key, "must be a list of strings")
+    return [str(item.value) for item in node.value]
 
 
 def _contexts(path: Path, node: Any, fail: Any) -> dict[Path, Path]:

@@ -15,6 +15,7 @@ from secpolicy.config import Config
 from secpolicy.discover import is_manifest
 from secpolicy.dockerfile.instructions import Dockerfile, load
 from secpolicy.dockerfile.syntax import DockerfileSyntaxError
+from secpolicy.images.sources import ImageSources
 from secpolicy.kube.versions import NEWEST, Version
 from secpolicy.model import EffectiveContext, Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
@@ -42,6 +43,7 @@ class LintOptions:
     profile: str = "default"  # only the rules of this profile run (SP001 always does)
     pss_version: Version = field(default_factory=lambda: Version(NEWEST))
     context: Path | None = None  # the build context of every Dockerfile (default: its directory, or the config's)
+    images: ImageSources = field(default_factory=ImageSources)  # where image configs come from
 
     @property
     def pss_level(self) -> str:
@@ -62,7 +64,7 @@ class Engine:
     def __init__(self, rules: Mapping[str, Rule], options: LintOptions) -> None:
         self.rules = rules
         self.options = options
-        self.images = ImageResolver(options.config, options.build_args)
+        self.images = ImageResolver(options.config, options.build_args, sources=options.images)
         self._walked: dict[tuple[str, str], Any] = {}  # build contexts walked, shared by their Dockerfiles
         # the enabled rules with a check, per target kind, indexed once
         self.by_kind: dict[Kind, list[tuple[Rule, CheckDef]]] = {kind: [] for kind in Kind}

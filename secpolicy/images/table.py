@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from secpolicy.reference import ImageRef
@@ -105,6 +104,8 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
 
 
 def document() -> dict[str, Any]:
+    from importlib import resources
+
     text = resources.files("secpolicy").joinpath("data/images.json").read_text(encoding="utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secpolicy.images import table
+from secpolicy.images.sources import BUILTIN, ImageSources
 from secpolicy.model import EffectiveUser, Provenance
 from secpolicy.reference import ImageRef, try_parse
 
 if TYPE_CHECKING:
     from secpolicy.config import Config, ImageEntry
+    from secpolicy.images.config import ImageConfig
 
 __all__ = [
     "BaseImage",
@@ -43,6 +45,9 @@ class BaseImage:
     user: EffectiveUser
     env: Mapping[str, str] = field(default_factory=dict)
     env_complete: bool = False  # the image's whole Env is known (a real config): every other name is unset
+    where: str = "builtin"  # the source that answered: builtin, an image map, a registry, a layout, the daemon
+    digest: str | None = None  # the config blob's digest (or a daemon's image id)
+    manifest: str | None = None
 
 
 def builtin_image(ref: ImageRef, text: str | None = None, what: str = "base image") -> BaseImage | None:
@@ -93,6 +98,25 @@ def _table_user(shown: str, short: str, rule: table.Rule) -> EffectiveUser:
     )
 
 
+def config_image(found: ImageConfig, ref_text: str, what: str = "base image") -> BaseImage:
+    """An image's real config as the stage's or container's start: its User, and its whole Env."""
+    from secpolicy.resolve.user import parse_user
+
+    digest = f", {found.digest[:19]}…" if found.digest else ""
+    says = f"sets USER {found.user}" if found.user else "sets no USER, so it runs as root"
+    source = Provenance(f"{what} {ref_text}: its config ({found.where}{digest}) {says}")
+    user = parse_user(found.user or "0", source)
+    if user.uid is None and user.name is not None:
+        # a named user: the table may know the uid the image gives it (haproxy is 99)
+        ref = parse_ref(ref_text)
+        known = builtin_image(ref) if ref is not None else None
+        if known is not None and known.user.name == user.name and known.user.uid is not None:
+            user = replace(user, uid=known.user.uid, gid=user.gid if user.gid is not None else known.user.gid)
+    if not found.user:
+        user = replace(user, name="root", spec="0")
+    return BaseImage(user, dict(found.env), True, found.where, found.digest, found.manifest)
+
+
 def builtin_user(ref: ImageRef) -> EffectiveUser | None:
     image = builtin_image(ref)
     return image.user if image is not None else None
@@ -126,20 +150,30 @@ def unknown_base_user(
 
 
 class ImageResolver:
-    """What user an image starts with: the image map, then the built-in table, else unknown.
+    """What user and env an image starts with: the image map, then each image source in turn, else unknown.
 
     The same resolver serves a Dockerfile's base images, a pod's container
     images and ``run``.  An image-map entry may point at a Dockerfile of the
     repository: it is analysed (once; a cycle between entries is reported,
-    not followed) and its target stage's user is the image's user.
+    not followed) and its target stage's user is the image's user.  The
+    sources are the packaged table (``builtin``) unless the user names
+    others; each reference is looked up once per run.
     """
 
-    def __init__(self, config: Config, build_args: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        build_args: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        sources: ImageSources | None = None,
+    ) -> None:
         self.config = config
         self.build_args = dict(build_args or {})
         self.cwd = cwd or Path.cwd()
+        self.sources = sources or ImageSources()
         self._built: dict[tuple[str, str | None], EffectiveUser] = {}
         self._resolving: set[tuple[str, str | None]] = set()
+        self._looked_up: dict[tuple[str, str], BaseImage] = {}
 
     def user(self, ref_text: str, *, what: str = "base image", fix: str = "set USER") -> EffectiveUser:
         """``what``/``fix`` word the unknown case for the asker: a Dockerfile's base image, a pod's image."""
@@ -152,10 +186,34 @@ class ImageResolver:
                 unknown_base_user(ref_text, f"{what} {ref_text!r} is not a valid image reference", what=what)
             )
         entry = self.config.image(ref)
-        if entry is None:
-            known = builtin_image(ref, ref_text, what)
-            return known if known is not None else BaseImage(unknown_base_user(ref_text, what=what, fix=fix))
-        return BaseImage(self._mapped(entry, ref_text, what))
+        if entry is not None:
+            return BaseImage(self._mapped(entry, ref_text, what), where="image map")
+        key = (str(ref), what)
+        if key not in self._looked_up:
+            self._looked_up[key] = self._from_sources(ref, ref_text, what, fix)
+        return self._looked_up[key]
+
+    def _from_sources(self, ref: ImageRef, ref_text: str, what: str, fix: str) -> BaseImage:
+        from secpolicy.images.config import ImageError
+
+        said: list[str] = []
+        for spec in self.sources.specs:
+            if spec.kind == BUILTIN:
+                known = builtin_image(ref, ref_text, what)
+                if known is not None and known.user.known:
+                    return known
+                said.append(f"builtin: {known.user.reason if known else 'not in the table of well-known images'}")
+                continue
+            try:
+                found = self.sources.source(spec).config(ref)
+            except ImageError as exc:
+                said.append(str(exc) if str(exc).startswith(str(spec)) else f"{spec}: {exc}")
+                continue
+            return config_image(found, ref_text, what)
+        if said == ["builtin: not in the table of well-known images"]:
+            return BaseImage(unknown_base_user(ref_text, what=what, fix=fix), where="")
+        reason = f"{what} {ref_text}: its user is unknown here ({'; '.join(said)}): add it to the image map or {fix}"
+        return BaseImage(unknown_base_user(ref_text, reason, what=what), where="")
 
     def _mapped(self, entry: ImageEntry, ref_text: str, what: str) -> EffectiveUser:
         from secpolicy.resolve.user import parse_user
