@@ -184,6 +184,10 @@ def collect(
                 slots.append(len(results))
                 results.append(None)
                 jobs.append((found.path, display))
+    if eng.images.sources.remote:
+        from secpolicy.images.prefetch import prefetch, references
+
+        prefetch(eng.images, references(path for path, _ in jobs))
     # files are linted last, on every core when there are many
     for slot, result in zip(slots, parallel.lint_files(eng, jobs), strict=True):
         results[slot] = result

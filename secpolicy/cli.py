@@ -566,6 +566,7 @@ def image_inspect(
             "source": found.where,
             "config_digest": found.digest,
             "manifest_digest": found.manifest,
+            "platform": found.platform,
         }
         typer.echo(json.dumps(doc, indent=2))
     else:
@@ -585,6 +586,8 @@ def image_inspect(
             partial = "" if found.env_complete else " (what the table records, not the whole Env)"
             lines.append(f"env      {env}{partial}")
         lines.append(f"source   {found.where or '(no source knows it)'}")
+        if found.platform:
+            lines.append(f"platform {found.platform}")
         if found.digest:
             lines.append(f"digest   {found.digest}" + (f" (manifest {found.manifest})" if found.manifest else ""))
         typer.echo("\n".join(printable_line(line) for line in lines))

@@ -29,7 +29,8 @@ class ImageConfig:
     env: Mapping[str, str] = field(default_factory=dict)
     digest: str | None = None  # the config blob's digest (for a daemon: the image id)
     where: str = ""  # "registry registry-1.docker.io", "oci:./layout", "docker-archive:a.tar", "daemon"
-    manifest: str | None = None  # the manifest digest the config was reached through
+    manifest: str | None = None  # the digest that pins the image (its index, when it has one)
+    platform: str | None = None  # os/architecture[/variant] as the config records it
 
 
 def check_digest(digest: str) -> str:
@@ -66,7 +67,9 @@ def parse_config(data: bytes, *, digest: str | None, where: str, manifest: str |
     user = "" if user is None else user
     if not isinstance(user, str):
         raise ImageError("the image config's User is not a string")
-    return ImageConfig(user, parse_env(inner.get("Env")), digest, where, manifest)
+    parts = [doc.get(k) for k in ("os", "architecture", "variant")]
+    platform = "/".join(p for p in parts if isinstance(p, str) and p) if isinstance(parts[0], str) else None
+    return ImageConfig(user, parse_env(inner.get("Env")), digest, where, manifest, platform or None)
 
 
 def parse_env(raw: object) -> dict[str, str]:

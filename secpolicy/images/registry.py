@@ -124,6 +124,7 @@ class RegistryClient:
                 return parse_config(blob, digest=known["config"], where=where, manifest=known.get("manifest"))
         scope = f"repository:{ref.path}:pull"
         manifest_digest, manifest = self._manifest(base, reference, ref.digest, scope)
+        pinned = manifest_digest  # what "FROM image@sha256:..." would name: the index when there is one
         for _ in range(MAX_NESTING):
             media = manifest.get("mediaType")
             if media in INDEXES or (media is None and "manifests" in manifest):
@@ -148,8 +149,8 @@ class RegistryClient:
                 raise ImageError(f"{where}: the config of {ref} is not the size its descriptor says")
         if self.cache is not None:
             self.cache.put_blob(digest, blob)
-            self.cache.put_resolved(key, {"config": digest, "manifest": manifest_digest})
-        return parse_config(blob, digest=digest, where=where, manifest=manifest_digest)
+            self.cache.put_resolved(key, {"config": digest, "manifest": pinned})
+        return parse_config(blob, digest=digest, where=where, manifest=pinned)
 
     def _manifest(self, base: str, reference: str, digest: str | None, scope: str) -> tuple[str, dict[str, Any]]:
         accept = ", ".join((*INDEXES, *MANIFESTS))
@@ -251,7 +252,7 @@ def _http_reason(exc: urllib.error.HTTPError, url: str) -> str:
     if exc.code in (401, 403):
         return f"{path}: access denied ({exc.code}); docker login may be needed"
     if exc.code == 429:
-        return f"{path}: rate limited (429); try again later, or log in"
+        return f"{path}: rate limited (429); log in (docker login) for a higher limit, or rely on the cache: a second run asks nothing"
     return f"{path}: HTTP {exc.code}"
 
 

@@ -58,6 +58,11 @@ class ImageSources:
     cache_root: Path | None = None
     _made: dict[SourceSpec, ConfigSource] = field(default_factory=dict)
 
+    @property
+    def remote(self) -> bool:
+        """Is a registry among the sources (worth resolving ahead, concurrently)?"""
+        return any(spec.kind == REGISTRY for spec in self.specs)
+
     def source(self, spec: SourceSpec) -> ConfigSource:
         """The reader for a source other than builtin, made once (the registry keeps its tokens)."""
         made = self._made.get(spec)

@@ -7,6 +7,7 @@ to be safe.  Every built-in entry names the source it comes from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +49,7 @@ class BaseImage:
     where: str = "builtin"  # the source that answered: builtin, an image map, a registry, a layout, the daemon
     digest: str | None = None  # the config blob's digest (or a daemon's image id)
     manifest: str | None = None
+    platform: str | None = None  # of the config that answered (the table holds no platform)
 
 
 def builtin_image(ref: ImageRef, text: str | None = None, what: str = "base image") -> BaseImage | None:
@@ -102,19 +104,19 @@ def config_image(found: ImageConfig, ref_text: str, what: str = "base image") ->
     """An image's real config as the stage's or container's start: its User, and its whole Env."""
     from secpolicy.resolve.user import parse_user
 
-    digest = f", {found.digest[:19]}…" if found.digest else ""
-    says = f"sets USER {found.user}" if found.user else "sets no USER, so it runs as root"
-    source = Provenance(f"{what} {ref_text}: its config ({found.where}{digest}) {says}")
+    ref = parse_ref(ref_text)
+    pinned = f"{ref.repository}@{found.manifest}" if ref is not None and found.manifest else ref_text
+    says = "" if found.user else ": no USER, so it runs as root"
+    source = Provenance(f"{what} {ref_text} → {pinned} config.User {json.dumps(found.user)} ({found.where}){says}")
     user = parse_user(found.user or "0", source)
     if user.uid is None and user.name is not None:
         # a named user: the table may know the uid the image gives it (haproxy is 99)
-        ref = parse_ref(ref_text)
         known = builtin_image(ref) if ref is not None else None
         if known is not None and known.user.name == user.name and known.user.uid is not None:
             user = replace(user, uid=known.user.uid, gid=user.gid if user.gid is not None else known.user.gid)
     if not found.user:
         user = replace(user, name="root", spec="0")
-    return BaseImage(user, dict(found.env), True, found.where, found.digest, found.manifest)
+    return BaseImage(user, dict(found.env), True, found.where, found.digest, found.manifest, found.platform)
 
 
 def builtin_user(ref: ImageRef) -> EffectiveUser | None:

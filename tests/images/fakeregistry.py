@@ -38,6 +38,7 @@ class Registry:
     token: str | None = None  # demand "Bearer <token>" when set
     redirect_blobs_to: str | None = None  # base URL of another server
     send_digest: str | None = None  # a Docker-Content-Digest to send instead of the true one
+    fail_with: int | None = None  # answer every registry request with this status (403, 429, ...)
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
 
@@ -113,6 +114,8 @@ def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
             registry.seen.append(Seen(self.path, dict(self.headers.items())))
             if self.path.startswith("/token"):
                 return self._send(200, "application/json", json.dumps({"token": registry.token}).encode())
+            if registry.fail_with is not None:
+                return self._send(registry.fail_with, "application/json", b'{"errors": []}')
             if registry.token is not None and self.headers.get("Authorization") != f"Bearer {registry.token}":
                 realm = f"http://{registry.host}/token"
                 challenge = f'Bearer realm="{realm}",service="test-registry",scope="repository:x:pull"'

@@ -158,6 +158,24 @@ def test_archive_problems_are_clear(tmp_path: Path) -> None:
         DockerArchive(path, AMD64).config(parse("demo:1"))
 
 
+def test_archive_tricks_are_not_followed(tmp_path: Path) -> None:
+    path = tmp_path / "tricks.tar"
+    with tarfile.open(path, "w") as archive:
+        link = tarfile.TarInfo("manifest.json")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+        data = json.dumps([{"Config": "../../etc/shadow", "RepoTags": ["demo:1"]}]).encode()
+        info = tarfile.TarInfo("../manifest.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(ImageError, match="not a regular file"):
+        DockerArchive(path, AMD64).config(parse("demo:1"))  # only members, by name, as regular files: nothing else
+    tar(tmp_path / "t2.tar", {"manifest.json": json.dumps([{"Config": "../../etc/shadow", "RepoTags": ["demo:1"]}]).encode()})
+    with pytest.raises(ImageError, match="not in the archive"):
+        DockerArchive(tmp_path / "t2.tar", AMD64).config(parse("demo:1"))
+
+
 class _UnixHTTP(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 

@@ -58,7 +58,10 @@ def test_every_official_image_is_covered_or_says_why_not() -> None:
         ("python:3.12-slim-bookworm", 0, "root", None),
         ("node:22-alpine", 0, "root", None),
         ("public.ecr.aws/docker/library/python:3.13", 0, "root", None),
-        ("postgres:16-alpine", 0, "root", "postgres 70:70 (su-exec)"),
+        ("postgres:16-alpine", 0, "root", "postgres 70:70 (gosu)"),
+        ("influxdb:1.8", 0, "root", None),
+        ("bitnami/redis:7.4", 1001, None, None),
+        ("bitnami/node:22", 0, "root", None),
         ("postgres:16", 0, "root", "postgres 999:999 (gosu)"),
         ("gradle:8-jdk21", 0, "root", None),
         ("docker:27-dind-rootless", 1000, "rootless", None),
@@ -127,7 +130,7 @@ def test_digest_pinned_image_whose_tags_agree_is_known() -> None:
     user = builtin_user(parse("postgres@sha256:" + "0" * 64))  # root either way; the drop differs by variant
     assert user is not None
     assert user.is_root
-    assert "postgres 70:70 (su-exec) or postgres 999:999 (gosu)" in str(user.source)
+    assert "postgres 70:70 (gosu) or postgres 999:999 (gosu)" in str(user.source)
 
 
 @pytest.mark.parametrize("ref", ["bitnami/some-new-image", "ghcr.io/acme/api:1", "gcr.io/distroless/custom"])

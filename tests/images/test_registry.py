@@ -32,6 +32,9 @@ def test_index_to_the_amd64_config_skipping_attestations(tmp_path: Path) -> None
     assert found.env == {"PATH": "/bin", "APP_UID": "1000"}
     assert found.digest == digest
     assert found.where == f"registry {reg.host}"
+    assert found.platform == "linux/amd64"  # as the config records it
+    _, index = reg.manifests["library/demo/1.0"]
+    assert found.manifest == digest_of(index)  # the digest that pins the image is its index's
     accept = reg.seen[0].headers["Accept"]
     assert "application/vnd.oci.image.index.v1+json" in accept  # distribution 2.8 hides OCI images otherwise
     assert "application/vnd.docker.distribution.manifest.v2+json" in accept
@@ -220,3 +223,39 @@ def test_a_registry_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
         host = reg.host
     with pytest.raises(ImageError, match=f"cannot reach {host}"):
         client(tmp_path, timeout=2.0).config(parse(f"{host}/library/demo:1"))
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [(403, "access denied \\(403\\); docker login"), (429, "rate limited \\(429\\)"), (500, "HTTP 500")],
+)
+def test_refusals_are_said_plainly(tmp_path: Path, status: int, why: str) -> None:
+    with serving(Registry(fail_with=status)) as reg, pytest.raises(ImageError, match=why):
+        client(tmp_path).config(parse(f"{reg.host}/library/demo:1"))
+
+
+def test_a_silent_registry_times_out(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection, never answers
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(ImageError, match="cannot reach"):
+            client(tmp_path, timeout=0.3).config(parse(f"{host}/library/demo:1"))
+        assert time.monotonic() - start < 5
+
+
+def test_malformed_answers(tmp_path: Path) -> None:
+    with serving(Registry()) as reg:
+        reg.manifests["library/demo/1"] = (OCI_MANIFEST, b"{not json")
+        with pytest.raises(ImageError, match="is not JSON"):
+            client(tmp_path).config(parse(f"{reg.host}/library/demo:1"))
+        reg.manifests["library/demo/2"] = (OCI_MANIFEST, b'{"mediaType": "%s"}' % OCI_MANIFEST.encode())
+        with pytest.raises(ImageError, match="names no image config"):
+            client(tmp_path).config(parse(f"{reg.host}/library/demo:2"))
+        reg.manifests["library/demo/3"] = ("application/vnd.oci.image.index.v1+json", b'{"manifests": 5}')
+        with pytest.raises(ImageError, match="no manifests list"):
+            client(tmp_path).config(parse(f"{reg.host}/library/demo:3"))
