@@ -171,7 +171,10 @@ def test_archive_tricks_are_not_followed(tmp_path: Path) -> None:
         archive.addfile(info, io.BytesIO(data))
     with pytest.raises(ImageError, match="not a regular file"):
         DockerArchive(path, AMD64).config(parse("demo:1"))  # only members, by name, as regular files: nothing else
-    tar(tmp_path / "t2.tar", {"manifest.json": json.dumps([{"Config": "../../etc/shadow", "RepoTags": ["demo:1"]}]).encode()})
+    tar(
+        tmp_path / "t2.tar",
+        {"manifest.json": json.dumps([{"Config": "../../etc/shadow", "RepoTags": ["demo:1"]}]).encode()},
+    )
     with pytest.raises(ImageError, match="not in the archive"):
         DockerArchive(tmp_path / "t2.tar", AMD64).config(parse("demo:1"))
 

@@ -35,7 +35,7 @@ def test_lint_reads_the_real_config_and_a_second_run_is_offline(tmp_path: Path) 
         (project / "Dockerfile").write_text(f"FROM {reg.host}/team/base:1\nRUN true\n")
         root = run(["lint", ".", "--images", "registry", "--format", "json", "--select", "DF101"], project, cache)
         [finding] = json.loads(root.stdout)["findings"]
-        assert "config.User \"\" (registry" in finding["message"]
+        assert 'config.User "" (registry' in finding["message"]
         assert "no USER, so it runs as root" in finding["message"]
         assert f"registry {reg.host}" in finding["message"]
     again = run(["lint", ".", "--images", "registry", "--format", "json", "--select", "DF101"], project, cache)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakeregistry import Registry, serving
+
 from secpolicy import api
 from secpolicy.images.prefetch import references
 
