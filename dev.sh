@@ -38,13 +38,18 @@ setup() {
   touch "$stamp"
 }
 
-# Debian packages the tests use; installed when running as root with apt (CI), else those tests skip and say why
+# Debian packages the tests use (a real registry, skopeo for real layouts and archives, openssl to sign
+# registry tokens); installed when running as root with apt (CI), else those tests skip and say why
 test_tools() {
-  command -v docker-registry >/dev/null 2>&1 && return 0
+  local missing=()
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y -qq --no-install-recommends docker-registry >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends docker-registry >/dev/null; } ||
-      echo "dev.sh: could not install docker-registry: its tests will be skipped" >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+      echo "dev.sh: could not install ${missing[*]}: the tests that need them will be skipped" >&2
   fi
 }
 
