@@ -192,6 +192,8 @@ def main() -> int:
         print(f"  {tool:<24} {ms:6.0f} ms")
     print("\n== build context walk (bench/context.py)")
     subprocess.run([sys.executable, str(HERE / "context.py"), "--repeat", str(args.repeat)], check=False)
+    print("\n== base images from a registry, warm cache (bench/images.py)")
+    subprocess.run([sys.executable, str(HERE / "images.py"), "--repeat", str(args.repeat)], check=False)
     print("\n== Kubernetes manifests (bench/kube.py)")
     kube = subprocess.run([sys.executable, str(HERE / "kube.py"), "--repeat", str(args.repeat)], check=False).returncode
     if args.no_pathological:

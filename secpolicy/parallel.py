@@ -17,14 +17,16 @@ from pathlib import Path
 
 from secpolicy.catalog import Rule
 from secpolicy.engine import Engine, FileResult, LintOptions
+from secpolicy.resolve.images import BaseImage
 
 POOL_THRESHOLD = 300
 _engine: Engine | None = None
 
 
-def _init(rules: Mapping[str, Rule], options: LintOptions) -> None:
+def _init(rules: Mapping[str, Rule], options: LintOptions, images: Mapping[tuple[str, str], BaseImage]) -> None:
     global _engine  # one engine per worker process, built once
     _engine = Engine(rules, options)
+    _engine.images.adopt(images)  # what the parent already resolved (a registry's answers) is not asked again
 
 
 def _lint(job: tuple[Path, str]) -> FileResult:
@@ -47,6 +49,6 @@ def lint_files(engine: Engine, jobs: Sequence[tuple[Path, str]]) -> list[FileRes
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunk = max(1, len(jobs) // (count * 8))
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=_init, initargs=(engine.rules, engine.options)
+        count, mp_context=context, initializer=_init, initargs=(engine.rules, engine.options, engine.images.resolved())
     ) as pool:
         return list(pool.map(_lint, jobs, chunksize=chunk))

@@ -24,7 +24,7 @@ WORKERS = 8  # registries rate-limit; a handful in flight hides the latency with
 MAX_SCAN = 1024 * 1024  # bytes of each file looked at
 
 _FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*([^\s$]+)(?:[ \t]+AS[ \t]+(\S+))?", re.IGNORECASE | re.MULTILINE)
-_IMAGE = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?image["']?[ \t]*:[ \t]*["']?([^\s"'$#{}]+)""", re.MULTILINE)
+_IMAGE = re.compile(r"""[ \t]*(?:-[ \t]+)?["']?image["']?[ \t]*:[ \t]*["']?([^\s"'$#{}]+)""")
 
 
 def references(paths: Iterable[Path]) -> list[str]:
@@ -47,9 +47,22 @@ def references(paths: Iterable[Path]) -> list[str]:
                 if name:
                     stages.add(name.lower())
         else:
-            for match in _IMAGE.finditer(text):
-                seen.setdefault(match.group(1), None)
+            for ref in _images(text):
+                seen.setdefault(ref, None)
     return list(seen)
+
+
+def _images(text: str) -> Iterable[str]:
+    """``image:`` values, looking only at the lines that hold the word (a CRD's schema is most of a file)."""
+    at = text.find("image")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        match = _IMAGE.match(text, start, end)
+        if match is not None:
+            yield match.group(1)
+        at = text.find("image", end)
 
 
 def prefetch(resolver: ImageResolver, refs: Iterable[str], workers: int = WORKERS) -> None:

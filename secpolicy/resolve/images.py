@@ -195,6 +195,13 @@ class ImageResolver:
             self._looked_up[key] = self._from_sources(ref, ref_text, what, fix)
         return self._looked_up[key]
 
+    def resolved(self) -> dict[tuple[str, str], BaseImage]:
+        """The references looked up so far, for another resolver of the same run (a worker process)."""
+        return dict(self._looked_up)
+
+    def adopt(self, known: Mapping[tuple[str, str], BaseImage]) -> None:
+        self._looked_up.update(known)
+
     def _from_sources(self, ref: ImageRef, ref_text: str, what: str, fix: str) -> BaseImage:
         from secpolicy.images.config import ImageError
 
