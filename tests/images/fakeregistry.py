@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class Registry:
     redirect_blobs_to: str | None = None  # base URL of another server
     send_digest: str | None = None  # a Docker-Content-Digest to send instead of the true one
     fail_with: int | None = None  # answer every registry request with this status (403, 429, ...)
+    delay: float = 0.0  # seconds before each answer (a distant registry)
+    inflight: int = 0
+    most_inflight: int = 0  # the most requests it was answering at once
+    lock: threading.Lock = field(default_factory=threading.Lock)
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
 
@@ -111,6 +116,18 @@ def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            with registry.lock:
+                registry.inflight += 1
+                registry.most_inflight = max(registry.most_inflight, registry.inflight)
+            try:
+                if registry.delay:
+                    time.sleep(registry.delay)
+                self._answer()
+            finally:
+                with registry.lock:
+                    registry.inflight -= 1
+
+        def _answer(self) -> None:
             registry.seen.append(Seen(self.path, dict(self.headers.items())))
             if self.path.startswith("/token"):
                 return self._send(200, "application/json", json.dumps({"token": registry.token}).encode())

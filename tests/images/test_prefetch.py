@@ -38,3 +38,19 @@ def test_many_dockerfiles_one_request_per_image(tmp_path: Path, monkeypatch) -> 
     tags = [s.path for s in reg.seen if s.path.endswith(("/manifests/1", "/manifests/2"))]
     assert sorted(tags) == ["/v2/team/base/manifests/1", "/v2/team/other/manifests/2"]
     assert len(report.findings) == 3  # the three Dockerfiles on team/other (root); team/base runs as 1000
+
+
+def test_a_cold_cache_is_filled_a_few_images_at_a_time(tmp_path: Path) -> None:
+    from secpolicy.config import Config
+    from secpolicy.images.prefetch import WORKERS, prefetch
+    from secpolicy.images.sources import REGISTRY, ImageSources, SourceSpec
+    from secpolicy.resolve.images import ImageResolver
+
+    with serving(Registry(delay=0.05)) as reg:
+        refs = [f"{reg.host}/team/app{i}:1" for i in range(20)]
+        for i in range(20):
+            reg.add_image(f"team/app{i}", "1", {"config": {"User": str(1000 + i)}}, platforms=False)
+        resolver = ImageResolver(Config(), sources=ImageSources([SourceSpec(REGISTRY)], cache_root=tmp_path))
+        prefetch(resolver, refs)
+    assert 1 < reg.most_inflight <= WORKERS  # concurrent, and bounded
+    assert [resolver.user(ref).uid for ref in refs] == [1000 + i for i in range(20)]
