@@ -198,8 +198,7 @@ class RegistryClient:
                     continue
                 raise ImageError(_http_reason(exc, url)) from None
             except (urllib.error.URLError, OSError, ValueError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise ImageError(f"cannot reach {host}: {reason}") from None
+                raise ImageError(f"{host} unreachable: {_why(exc, self.timeout)}") from None
         raise ImageError(f"{host} refused the credentials it asked for")
 
     def _authorize(self, host: str, challenge: str, scope: str) -> str:
@@ -232,6 +231,15 @@ class RegistryClient:
         if not isinstance(token, str) or not token:
             raise ImageError(f"the token service of {host} returned no token")
         return f"Bearer {token}"
+
+
+def _why(exc: Exception, timeout: float) -> str:
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason)
 
 
 def _basic(credential: Credential) -> str:

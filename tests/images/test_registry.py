@@ -162,9 +162,9 @@ def test_second_run_is_offline_and_refresh_asks_again(tmp_path: Path) -> None:
         client(tmp_path, cache=ImageCache(cache_root)).config(ref)
     found = client(tmp_path, cache=ImageCache(cache_root)).config(ref)  # the server is gone
     assert found.user == "1000:1000"
-    with pytest.raises(ImageError, match="cannot reach"):
+    with pytest.raises(ImageError, match="unreachable"):
         client(tmp_path, cache=ImageCache(cache_root, refresh=True)).config(ref)
-    with pytest.raises(ImageError, match="cannot reach"):
+    with pytest.raises(ImageError, match="unreachable"):
         client(tmp_path, cache=ImageCache(cache_root, ttl=-1)).config(ref)  # the tag has gone stale
 
 
@@ -221,7 +221,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 def test_a_registry_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
     with serving(Registry()) as reg:
         host = reg.host
-    with pytest.raises(ImageError, match=f"cannot reach {host}"):
+    with pytest.raises(ImageError, match=f"{host} unreachable"):
         client(tmp_path, timeout=2.0).config(parse(f"{host}/library/demo:1"))
 
 
@@ -243,7 +243,7 @@ def test_a_silent_registry_times_out(tmp_path: Path) -> None:
         silent.listen(1)  # accepts the connection, never answers
         host = f"127.0.0.1:{silent.getsockname()[1]}"
         start = time.monotonic()
-        with pytest.raises(ImageError, match="cannot reach"):
+        with pytest.raises(ImageError, match=r"unreachable: no answer within 0\.3 s"):
             client(tmp_path, timeout=0.3).config(parse(f"{host}/library/demo:1"))
         assert time.monotonic() - start < 5
 
