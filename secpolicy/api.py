@@ -202,7 +202,7 @@ def lint(paths: Sequence[str | Path], settings: Settings | None = None, *, stdin
     eng = engine(path_list, settings)
     results, errors = collect(eng, path_list, settings, stdin=stdin)
     ran = [rule for rule in eng.rules.values() if eng.enabled(rule.id)]
-    return Report(ran, [f for r in results for f in r.findings], errors, len(results))
+    return Report(ran, [f for r in results for f in r.findings], errors, len(results), [r.path for r in results])
 
 
 def resolve(

@@ -25,7 +25,8 @@ TARGETS = frozenset({*(k.value for k in Kind), "any"})
 PROFILES = frozenset({"default", "pss-baseline", "pss-restricted"})
 DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to suppress")
 _REQUIRED = ("id", "slug", "title", "target", "severity", "security-severity", "profiles", "check", "docs")
-_OPTIONAL = ("params", "aliases")
+_OPTIONAL = ("params", "aliases", "cwe", "precision")
+PRECISIONS = ("very-high", "high", "medium", "low")  # SARIF's, as GitHub sorts results by it
 
 
 class CatalogError(ValueError):
@@ -45,6 +46,8 @@ class Rule:
     docs: str
     params: Mapping[str, Any] = field(default_factory=dict)  # as written in the rule file
     aliases: tuple[str, ...] = ()
+    cwe: tuple[int, ...] = ()  # the weaknesses it finds; a rule with none is not a security rule (SP001)
+    precision: str = "high"
     source: Path | None = None
     settings: Any = None  # ``params`` validated into the check's params dataclass, defaults filled in
 
@@ -60,6 +63,8 @@ class Rule:
             "check": self.check,
             "params": dict(self.params),
             "aliases": list(self.aliases),
+            "cwe": list(self.cwe),
+            "precision": self.precision,
         }
 
 
@@ -170,6 +175,12 @@ def load_rule(path: Path, known_checks: Mapping[str, Any]) -> Rule:
     aliases = data.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) and ":" in a for a in aliases):
         raise fail("aliases", "must be a list of 'tool:ID' strings")
+    cwe = data.get("cwe") or []
+    if not isinstance(cwe, list) or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cwe):
+        raise fail("cwe", "must be a list of CWE numbers, e.g. [250]")
+    precision = data.get("precision", "high")
+    if precision not in PRECISIONS:
+        raise fail("precision", f"must be one of {', '.join(PRECISIONS)}")
     docs = data["docs"]
     if not isinstance(docs, str) or not all(s in docs for s in DOC_SECTIONS):
         raise fail("docs", f"must contain the sections {', '.join(DOC_SECTIONS)}")
@@ -185,6 +196,8 @@ def load_rule(path: Path, known_checks: Mapping[str, Any]) -> Rule:
         docs=docs.strip() + "\n",
         params=params,
         aliases=tuple(aliases),
+        cwe=tuple(cwe),
+        precision=precision,
         source=path,
         settings=settings,
     )

@@ -56,6 +56,15 @@ class Format(StrEnum):
     json = "json"
 
 
+class LintFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
+
+
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
@@ -228,7 +237,16 @@ def _one_target(values: list[str] | None) -> str | None:
 @app.command()
 def lint(
     paths: PathsArg = None,
-    format: Annotated[Format, typer.Option("--format", "-f", metavar="text|json", help="Output format.")] = Format.text,
+    format: Annotated[
+        LintFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="text|json|sarif|github|gitlab|junit",
+            help="Output format: sarif for GitHub code scanning, github for workflow annotations, gitlab for "
+            "GitLab code quality, junit for CI test reports.",
+        ),
+    ] = LintFormat.text,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -282,6 +300,15 @@ def lint(
     platform: PlatformOpt = None,
     refresh_images: RefreshOpt = False,
     insecure_registry: InsecureOpt = None,
+    sarif_category: Annotated[
+        str | None,
+        typer.Option(
+            "--sarif-category",
+            metavar="NAME",
+            help="SARIF automationDetails.id (default secpolicy): upload several secpolicy SARIF files per commit "
+            "under different categories.",
+        ),
+    ] = None,
 ) -> None:
     """Lint Dockerfiles and Kubernetes manifests: root users, capabilities, privileges, secrets, Pod Security Standards.
 
@@ -329,7 +356,8 @@ def lint(
         )
     # --target: a file without that stage is reported; it is a usage error only when no file has it
     usage_error = bool(report.errors) and len(report.errors) == report.files
-    options = RenderOptions(color=_color(output), show_suppressed=show_suppressed)
+    extra = {"sarif-category": sarif_category} if sarif_category else {}
+    options = RenderOptions(color=_color(output), show_suppressed=show_suppressed, extra=extra)
     _write(renderer(format.value)(report, options), output)
     if usage_error:
         raise typer.Exit(2)

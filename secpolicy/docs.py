@@ -17,6 +17,10 @@ from secpolicy.catalog import Rule
 def render(rule: Rule) -> str:
     aliases = ", ".join(f"`{a}`" for a in rule.aliases) or "none"
     params = ", ".join(f"`{k}`: `{v}`" for k, v in rule.params.items()) or "none"
+    cwe = (
+        ", ".join(f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in rule.cwe)
+        or "none (not a security finding)"
+    )
     head = [
         f"# {rule.id} `{rule.slug}`: {rule.title}",
         "",
@@ -28,6 +32,8 @@ def render(rule: Rule) -> str:
         f"| Check | `{rule.check}` |",
         f"| Parameters | {params} |",
         f"| Same as | {aliases} |",
+        f"| Weakness | {cwe} |",
+        f"| Precision | {rule.precision} |",
         "",
     ]
     return "\n".join(head) + "\n" + rule.docs

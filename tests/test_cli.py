@@ -480,12 +480,17 @@ def test_target_applies_to_the_files_that_have_the_stage(tmp_path: Path, capsys)
 
 
 def test_every_format_has_a_renderer() -> None:
-    from secpolicy.cli import Format
+    from secpolicy.cli import LintFormat
     from secpolicy.report import RENDERERS, RenderOptions, Report, renderer
 
-    assert set(RENDERERS) == {f.value for f in Format}
-    for name in RENDERERS:
-        assert "0" in renderer(name)(Report([], [], [], 0), RenderOptions())
+    assert set(RENDERERS) == {f.value for f in LintFormat}
+    empty = {name: renderer(name)(Report([], [], [], 0), RenderOptions()) for name in RENDERERS}
+    assert "0" in empty["text"]
+    assert json.loads(empty["json"])["summary"]["findings"] == 0
+    assert json.loads(empty["sarif"])["runs"][0]["results"] == []  # an empty upload closes fixed alerts
+    assert json.loads(empty["gitlab"]) == []
+    assert empty["github"] == ""
+    assert 'tests="0"' in empty["junit"]
 
 
 def test_profile_selects_the_rules_of_that_profile(tmp_path: Path, capsys) -> None:

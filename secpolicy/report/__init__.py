@@ -24,6 +24,7 @@ class Report:
     findings: Sequence[Finding]
     errors: Sequence[str] = ()
     files: int = 0
+    paths: Sequence[str] = ()  # the files linted, as shown (a test report lists the clean ones too)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -49,6 +50,10 @@ class Renderer(Protocol):
 RENDERERS: dict[str, str] = {
     "text": "secpolicy.report.text",
     "json": "secpolicy.report.jsondoc",
+    "sarif": "secpolicy.report.sarif",
+    "github": "secpolicy.report.github",
+    "gitlab": "secpolicy.report.gitlab",
+    "junit": "secpolicy.report.junit",
 }
 
 

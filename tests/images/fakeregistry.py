@@ -41,9 +41,6 @@ class Registry:
     send_digest: str | None = None  # a Docker-Content-Digest to send instead of the true one
     fail_with: int | None = None  # answer every registry request with this status (403, 429, ...)
     delay: float = 0.0  # seconds before each answer (a distant registry)
-    inflight: int = 0
-    most_inflight: int = 0  # the most requests it was answering at once
-    lock: threading.Lock = field(default_factory=threading.Lock)
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
 
@@ -116,16 +113,9 @@ def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            with registry.lock:
-                registry.inflight += 1
-                registry.most_inflight = max(registry.most_inflight, registry.inflight)
-            try:
-                if registry.delay:
-                    time.sleep(registry.delay)
-                self._answer()
-            finally:
-                with registry.lock:
-                    registry.inflight -= 1
+            if registry.delay:
+                time.sleep(registry.delay)
+            self._answer()
 
         def _answer(self) -> None:
             registry.seen.append(Seen(self.path, dict(self.headers.items())))

@@ -40,17 +40,34 @@ def test_many_dockerfiles_one_request_per_image(tmp_path: Path, monkeypatch) -> 
     assert len(report.findings) == 3  # the three Dockerfiles on team/other (root); team/base runs as 1000
 
 
-def test_a_cold_cache_is_filled_a_few_images_at_a_time(tmp_path: Path) -> None:
+def test_a_cold_cache_is_filled_a_few_images_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
     from secpolicy.config import Config
     from secpolicy.images.prefetch import WORKERS, prefetch
+    from secpolicy.images.registry import RegistryClient
     from secpolicy.images.sources import REGISTRY, ImageSources, SourceSpec
     from secpolicy.resolve.images import ImageResolver
 
+    lock, now, most = threading.Lock(), [0], [0]
+    real = RegistryClient.config
+
+    def counted(self, ref):  # concurrency as the client sees it: lookups in flight at once
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            return real(self, ref)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(RegistryClient, "config", counted)
     with serving(Registry(delay=0.05)) as reg:
         refs = [f"{reg.host}/team/app{i}:1" for i in range(20)]
         for i in range(20):
             reg.add_image(f"team/app{i}", "1", {"config": {"User": str(1000 + i)}}, platforms=False)
         resolver = ImageResolver(Config(), sources=ImageSources([SourceSpec(REGISTRY)], cache_root=tmp_path))
         prefetch(resolver, refs)
-    assert 1 < reg.most_inflight <= WORKERS  # concurrent, and bounded
+    assert 1 < most[0] <= WORKERS  # concurrent, and bounded
     assert [resolver.user(ref).uid for ref in refs] == [1000 + i for i in range(20)]
