@@ -11,6 +11,7 @@ Dockerfiles found below the directories named.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +157,7 @@ def collect(
     jobs: list[tuple[Path, str]] = []
     slots: list[int] = []
     base = Path.cwd()
+    seen: set[str] = set()
 
     for path in paths:
         if str(path) == "-":
@@ -175,6 +177,10 @@ def collect(
                 results.append(eng.unreadable(settings.stdin_filename, exc))
             continue
         for found in discover([path], list(settings.exclude)):
+            key = os.path.normpath(os.path.abspath(found.path))
+            if key in seen:
+                continue  # named twice, or named and found by a walk (pre-commit passes a Dockerfile and its .dockerignore)
+            seen.add(key)
             display = sources.display(found.path, base)
             if found.problem:
                 results.append(eng.unreadable(display, sources.SourceError(found.problem)))

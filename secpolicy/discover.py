@@ -146,6 +146,7 @@ def _check_file(path: Path, real_root: Path) -> Found:
 
 
 def discover(paths: list[Path], exclude: list[str] | None = None) -> Iterator[Found]:
+    """The files to lint; a ``.dockerignore`` stands for the Dockerfiles it applies to."""
     for path in paths:
         try:
             mode = path.stat().st_mode
@@ -157,5 +158,24 @@ def discover(paths: list[Path], exclude: list[str] | None = None) -> Iterator[Fo
             continue
         if stat.S_ISDIR(mode):
             yield from walk(path, exclude)
+        elif path.name.endswith(".dockerignore"):
+            yield from (Found(p) for p in governed_by(path))
         else:
             yield Found(path)
+
+
+def governed_by(ignore: Path) -> list[Path]:
+    """The Dockerfiles whose build an ignore file applies to: what a changed ``.dockerignore`` asks to re-lint.
+
+    ``X.dockerignore`` is ``X``'s own; ``.dockerignore`` is that of every
+    Dockerfile in its directory without an ignore file of its own.
+    """
+    directory = ignore.parent
+    if ignore.name != ".dockerignore":
+        own = directory / ignore.name.removesuffix(".dockerignore")
+        return [own] if own.is_file() else []
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+    return [directory / n for n in names if is_dockerfile(n) and f"{n}.dockerignore" not in names]
