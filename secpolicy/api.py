@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from secpolicy import sources
 from secpolicy.engine import Engine, FileResult
-from secpolicy.model import EffectiveContext
+from secpolicy.model import EffectiveContext, Finding
 from secpolicy.report import Report
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ class Settings:
     config: Path | None = None  # default: secpolicy.yaml / .secpolicy.yaml found upwards from the first path
     exclude: Sequence[str] = ()  # gitignore-style patterns the walk skips
     stdin_filename: str = "<stdin>"
-    profile: str = "default"  # default | pss-baseline | pss-restricted
-    pss_version: str = "latest"  # v1.N or latest: the PSS version pod rules judge at
+    profile: str | None = None  # default | pss-baseline | pss-restricted (None: the config's, else default)
+    pss_version: str | None = None  # v1.N or latest: the PSS version pod rules judge at (None: config, else latest)
     context: Path | None = None  # the build context of the Dockerfiles (default: each one's directory)
     images: Sequence[str] = ()  # image sources (--images), in order; default: the config's, else builtin
     platform: str | None = None  # an image index is resolved to this platform (default linux/amd64)
@@ -63,17 +64,6 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
     from secpolicy import catalog, config
     from secpolicy.engine import LintOptions
 
-    try:
-        rules = catalog.load()
-    except catalog.CatalogError as exc:
-        raise UsageError(f"rule catalog: {exc}") from None
-    if settings.profile not in catalog.PROFILES:
-        raise UsageError(f"unknown profile {settings.profile!r} (use one of {', '.join(sorted(catalog.PROFILES))})")
-    select = [s.upper() for s in settings.select]
-    ignore = [s.upper() for s in settings.ignore]
-    for rid in select + ignore:
-        if not any(r.startswith(rid) for r in rules):
-            raise UsageError(f"unknown rule or prefix {rid!r} (see 'secpolicy rules')")
     cfg_path = settings.config
     if cfg_path is None:
         start = next((p for p in paths if str(p) != "-"), Path.cwd())
@@ -82,10 +72,24 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         cfg = config.load(cfg_path) if cfg_path else config.Config()
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        rules = catalog.configured(catalog.load(), cfg)
+    except catalog.CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    # defaults <- the config file <- the command line
+    profile = settings.profile or cfg.profile or "default"
+    if profile not in catalog.PROFILES:
+        raise UsageError(f"unknown profile {profile!r} (use one of {', '.join(sorted(catalog.PROFILES))})")
+    select = [s.upper() for s in settings.select]
+    ignore = [s.upper() for s in settings.ignore]
+    for rid in select + ignore:
+        if not any(r.startswith(rid) for r in rules):
+            raise UsageError(f"unknown rule or prefix {rid!r} (see 'secpolicy rules')")
+    ignore += [rule for rule, setting in cfg.rules.items() if setting.enabled is False and rule not in select]
     from secpolicy.kube.versions import VersionError, parse_version
 
     try:
-        version = parse_version(settings.pss_version)
+        version = parse_version(settings.pss_version or cfg.pss_version or "latest")
     except VersionError as exc:
         raise UsageError(str(exc)) from None
     if settings.context is not None and not settings.context.is_dir():
@@ -96,7 +100,7 @@ def engine(paths: Sequence[Path], settings: Settings) -> Engine:
         select,
         ignore,
         cfg,
-        settings.profile,
+        profile,
         version,
         settings.context,
         image_sources(settings, cfg),
@@ -176,7 +180,7 @@ def collect(
             except sources.SourceError as exc:
                 results.append(eng.unreadable(settings.stdin_filename, exc))
             continue
-        for found in discover([path], list(settings.exclude)):
+        for found in discover([path], [*settings.exclude, *eng.options.config.exclude]):
             key = os.path.normpath(os.path.abspath(found.path))
             if key in seen:
                 continue  # named twice, or named and found by a walk (pre-commit passes a Dockerfile and its .dockerignore)
@@ -208,7 +212,9 @@ def lint(paths: Sequence[str | Path], settings: Settings | None = None, *, stdin
     eng = engine(path_list, settings)
     results, errors = collect(eng, path_list, settings, stdin=stdin)
     ran = [rule for rule in eng.rules.values() if eng.enabled(rule.id)]
-    return Report(ran, [f for r in results for f in r.findings], errors, len(results), [r.path for r in results])
+    findings = [f for r in results for f in r.findings] + exception_problems(eng, results)
+    linted = [r.path for r in results]
+    return Report(ran, findings, errors, len(results), linted, eng.options.config.fail_on)
 
 
 def resolve(
@@ -258,3 +264,33 @@ def inspect_image(reference: str, settings: Settings) -> BaseImage:
         raise UsageError(str(exc)) from None
     resolver = ImageResolver(cfg, sources=image_sources(settings, cfg))
     return resolver.image(reference, what="image", fix="name a source that has it (--images registry, daemon, oci:DIR)")
+
+
+def exception_problems(eng: Engine, results: Sequence[FileResult]) -> list[Finding]:
+    """SP002 for each config exception that has expired (it no longer suppresses) or that matched no finding."""
+    from secpolicy.engine import BAD_SUPPRESSION, EXCEPTION
+    from secpolicy.model import Severity
+
+    cfg = eng.options.config
+    if not cfg.exceptions or cfg.path is None or not eng.enabled(BAD_SUPPRESSION):
+        return []
+    rule = eng.rules.get(BAD_SUPPRESSION)
+    severity = rule.severity if rule else Severity.WARNING
+    used = {
+        (f.suppression or "").split(": ", 1)[0]
+        for r in results
+        for f in r.findings
+        if (f.suppression or "").startswith(EXCEPTION)
+    }
+    shown = sources.display(cfg.path, Path.cwd())
+    out = []
+    for item in cfg.exceptions:
+        rules = ", ".join(item.rules)
+        if item.expired(eng.exceptions.today):
+            message = f"the exception for {rules} expired on {item.expires}: it no longer suppresses; renew it or fix what it covered ({item.reason})"
+        elif f"{EXCEPTION}{cfg.where(item.line)}" not in used:
+            message = f"the exception for {rules} matches no finding: remove it ({item.reason})"
+        else:
+            continue
+        out.append(Finding(BAD_SUPPRESSION, severity, message, shown, item.line or 1, key=f"exception:{item.line}"))
+    return out

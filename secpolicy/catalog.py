@@ -221,6 +221,44 @@ def load(directory: Path | None = None) -> dict[str, Rule]:
     return rules
 
 
+def configured(rules: Mapping[str, Rule], cfg: Any) -> dict[str, Rule]:
+    """The catalog as a config file shapes it: its rule-dirs' rules added, its per-rule severity and params applied.
+
+    A rule id the config names that no catalog has is an error with the
+    config's line, as is a parameter its check does not take.
+    """
+    from dataclasses import replace
+
+    from secpolicy.checks import CHECKS
+
+    out = dict(rules)
+    for directory in cfg.rule_dirs:
+        for rule_id, rule in load(directory).items():
+            if rule_id in out:
+                raise CatalogError(f"{rule.source}: {rule_id} is already a rule (ids of added rules must be new)")
+            out[rule_id] = rule
+    for rule_id, setting in cfg.rules.items():
+        where = f"{cfg.where(setting.line)}: rules.{rule_id}"
+        found = out.get(rule_id)
+        if found is None:
+            raise CatalogError(f"{where}: unknown rule (see 'secpolicy rules')")
+        rule = found
+        if setting.severity is not None:
+            rule = replace(rule, severity=Severity.parse(setting.severity))
+        if setting.params is not None:
+            check = CHECKS.get(rule.check)
+            if check is None:
+                raise CatalogError(f"{where}.params: {rule_id} takes no parameters")
+
+            def fail(key: str, why: str, where: str = where) -> CatalogError:
+                return CatalogError(f"{where}.{key}: {why}")
+
+            merged = {**rule.params, **setting.params}
+            rule = replace(rule, params=merged, settings=_typed_params(check.params, merged, fail))
+        out[rule_id] = rule
+    return out
+
+
 def find(rules: Mapping[str, Rule], key: str) -> Rule | None:
     """Look a rule up by id (any case) or slug."""
     upper = key.upper()

@@ -201,7 +201,7 @@ InsecureOpt = Annotated[
     ),
 ]
 PssVersionOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--pss-version",
         metavar="v1.N|latest",
@@ -267,11 +267,13 @@ def lint(
         typer.Option("--ignore", metavar="IDS", help="Skip these rules (ids or prefixes, comma-separated)."),
     ] = None,
     fail_on: Annotated[
-        FailOn,
+        FailOn | None,
         typer.Option(
-            "--fail-on", metavar="error|warning|note|never", help="Lowest severity that makes the exit code 1."
+            "--fail-on",
+            metavar="error|warning|note|never",
+            help="Lowest severity that makes the exit code 1 (default: fail-on in the config, else error).",
         ),
-    ] = FailOn.error,
+    ] = None,
     config_file: ConfigOpt = None,
     stdin_filename: StdinNameOpt = "<stdin>",
     show_suppressed: Annotated[
@@ -279,15 +281,15 @@ def lint(
     ] = False,
     exclude: ExcludeOpt = None,
     profile: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--profile",
             metavar="default|pss-baseline|pss-restricted",
-            help="Only the rules of this profile (SP001 always runs). pss-baseline and pss-restricted give exactly "
-            "the Pod Security Standards verdict of pod-security-admission.",
+            help="Only the rules of this profile (SP001 always runs; default: profile in the config, else default). "
+            "pss-baseline and pss-restricted give exactly the Pod Security Standards verdict of pod-security-admission.",
         ),
-    ] = "default",
-    pss_version: PssVersionOpt = "latest",
+    ] = None,
+    pss_version: PssVersionOpt = None,
     context: Annotated[
         Path | None,
         typer.Option(
@@ -361,10 +363,11 @@ def lint(
     _write(renderer(format.value)(report, options), output)
     if usage_error:
         raise typer.Exit(2)
-    if fail_on is not FailOn.never:
+    gate = fail_on.value if fail_on is not None else (report.fail_on or "error")
+    if gate != "never":
         from secpolicy.model import Severity
 
-        threshold = Severity.parse(fail_on.value)
+        threshold = Severity.parse(gate)
         if any(f.severity >= threshold and not f.suppressed for f in findings):
             raise typer.Exit(1)
 

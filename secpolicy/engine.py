@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ class Engine:
         self.options = options
         self.images = ImageResolver(options.config, options.build_args, sources=options.images)
         self._walked: dict[tuple[str, str], Any] = {}  # build contexts walked, shared by their Dockerfiles
+        self.exceptions = Exceptions(options.config)
         # the enabled rules with a check, per target kind, indexed once
         self.by_kind: dict[Kind, list[tuple[Rule, CheckDef]]] = {kind: [] for kind in Kind}
         for rule in rules.values():
@@ -178,6 +180,9 @@ class Engine:
                 inside = index >= 0 and hit.line <= ends[index]
                 first = starts[index] if inside else hit.line
                 suppressed, reason = suppressions.lookup(rule.id, first, hit.key)
+                if not suppressed:
+                    reason = self.exceptions.reason(rule.id, hit.at.path if hit.at else display)
+                    suppressed = reason is not None
                 # a finding at an instruction's first line covers the whole instruction
                 end_line = ends[index] if inside and hit.line == first else hit.line
                 end_column = len(lines[end_line - 1]) + 1 if 0 < end_line <= len(lines) else hit.column
@@ -262,6 +267,9 @@ class Engine:
                     for hit in check.run(target, rule.settings):
                         at = hit.at or pod.at
                         suppressed, reason = suppressions.lookup(rule.id, pod, container_name, at, hit.key)
+                        if not suppressed:
+                            reason = self.exceptions.reason(rule.id, at.path, pod.template.name, pod.template.namespace)
+                            suppressed = reason is not None
                         result.findings.append(
                             Finding(
                                 rule.id,
@@ -283,3 +291,45 @@ class Engine:
             self._suppression_problems(result, suppressions.problems, display)
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
         return result
+
+
+EXCEPTION = "exception at "  # how a finding suppressed by a config exception says so
+
+
+class Exceptions:
+    """The config's accepted findings: rule, path globs (relative to the config's directory), object, expiry."""
+
+    def __init__(self, config: Config) -> None:
+        import datetime
+
+        self.config = config
+        self.today = datetime.date.today()
+        self._live = []
+        for item in config.exceptions:
+            if item.expired(self.today):
+                continue  # reported once per run (api.exception_problems), and no longer suppresses
+            spec = None
+            if item.paths:
+                import pathspec
+
+                spec = pathspec.PathSpec.from_lines("gitwildmatch", item.paths)
+            self._live.append((item, spec))
+
+    def reason(self, rule: str, path: str, name: str | None = None, namespace: str | None = None) -> str | None:
+        for item, spec in self._live:
+            if rule not in item.rules:
+                continue
+            if item.name is not None and item.name != name:
+                continue
+            if item.namespace is not None and item.namespace != namespace:
+                continue
+            if spec is not None and not spec.match_file(self._relative(path)):
+                continue
+            return f"{EXCEPTION}{self.config.where(item.line)}: {item.reason}"
+        return None
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(os.path.relpath(os.path.abspath(path), self.config.directory)).as_posix()
+        except ValueError:
+            return path

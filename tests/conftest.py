@@ -9,6 +9,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # caches (image configs, validated config files) go to a throwaway directory, never to $HOME
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="secpolicy-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def rules():
     from secpolicy import catalog

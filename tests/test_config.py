@@ -34,7 +34,8 @@ def test_image_map_loads_and_matches(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("images: [a]\n", "secpolicy.yaml:1: images: must be a mapping"),
-        ("profile: strict\n", "secpolicy.yaml:1: profile: unknown key"),
+        ("profile: strict\n", "secpolicy.yaml:1: profile: must be one of default, pss-baseline, pss-restricted"),
+        ("profil: default\n", "secpolicy.yaml:1: profil: unknown key (this version knows: contexts, exceptions,"),
         ("images:\n  a/b: {user: x, dockerfile: y}\n", "secpolicy.yaml:2: images.a/b: give exactly one"),
         ("images:\n  a/b:\n    usr: x\n", "secpolicy.yaml:3: images.a/b.usr: unknown key"),
         ("images:\n  a/b: {target: x}\n", "secpolicy.yaml:2: images.a/b: give exactly one"),

@@ -25,6 +25,7 @@ class Report:
     errors: Sequence[str] = ()
     files: int = 0
     paths: Sequence[str] = ()  # the files linted, as shown (a test report lists the clean ones too)
+    fail_on: str | None = None  # the config's fail-on, when it sets one (the command line wins)
 
     @property
     def summary(self) -> dict[str, int]:
