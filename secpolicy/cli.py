@@ -540,6 +540,52 @@ def context_ls(
         raise typer.Exit(1)
 
 
+config_app = typer.Typer(
+    name="config",
+    help="The configuration file: print its JSON Schema, or check a file against it.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app)
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of secpolicy.yaml (and of [tool.secpolicy] in pyproject.toml)."""
+    import json
+
+    from secpolicy import config
+
+    typer.echo(json.dumps(config.schema(), indent=2))
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="FILE", help="The file (default: the one secpolicy finds upwards from the current directory)."
+        ),
+    ] = None,
+) -> None:
+    """Check a configuration file: the schema, image references, paths, dates and rule ids.
+
+    Exit code 0 when it is valid, 2 (with the file, line and key) when not.
+    """
+    from secpolicy import catalog, config
+
+    path = file if file is not None else config.discover(Path.cwd())
+    if path is None:
+        _usage_error("no secpolicy.yaml, .secpolicy.yaml or pyproject.toml with [tool.secpolicy] found")
+    try:
+        cfg = config.load(path)
+        rules = catalog.configured(catalog.load(), cfg)
+    except (config.ConfigError, catalog.CatalogError) as exc:
+        _usage_error(str(exc))
+    typer.echo(
+        f"{path}: valid ({len(rules)} rules, {len(cfg.images)} image-map entries, {len(cfg.exceptions)} exceptions)"
+    )
+
+
 image_app = typer.Typer(
     name="image",
     help="What secpolicy knows about images: their default user and environment, and where that came from.",

@@ -111,8 +111,12 @@ class Config:
         return None
 
     def where(self, line: int) -> str:
-        """``file:line`` of a setting, as findings about it (an expired exception) point to it."""
-        return f"{self.path}:{line}" if self.path is not None else "(no config file)"
+        """``file:line`` of a setting (relative to the current directory when below it), as messages name it."""
+        if self.path is None:
+            return "(no config file)"
+        from secpolicy.sources import display
+
+        return f"{display(self.path, Path.cwd())}:{line}"
 
 
 def discover(start: Path) -> Path | None:
@@ -235,6 +239,8 @@ def _scalar(node: Any) -> Any:
     loader = yaml.SafeLoader("")
     try:
         value = loader.construct_object(node)
+    except ValueError:  # a timestamp-looking value that is no date (2026-02-30): the text, for the checks to name
+        return str(node.value)
     finally:
         loader.dispose()
     if isinstance(value, datetime.date):
@@ -315,7 +321,7 @@ def _check_schema(path: Path, data: Any, lines: Lines) -> None:
         pass  # checked again next time
 
 
-_SCHEMA_VERSION = 1  # bump with any change to config.schema.json
+_SCHEMA_VERSION = 2  # bump with any change to config.schema.json
 
 
 def _validated_dir() -> Path:
@@ -349,7 +355,7 @@ def _explain(error: Any) -> tuple[tuple[str | int, ...], str]:
         return where, f"must be one of {', '.join(map(str, error.validator_value))}"
     if kind == "required":
         return where, error.message.replace("'", "").replace(" is a required property", ": required")
-    if kind == "propertyNames":
+    if "propertyNames" in error.schema_path:
         return (*where, str(error.instance)), "is not a rule id like DF101"
     if kind == "pattern":
         return where, f"{error.instance!r} is not of the form {error.validator_value}"

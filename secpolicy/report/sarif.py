@@ -31,6 +31,7 @@ import sarif_om as om
 
 from secpolicy import HOMEPAGE, __version__
 from secpolicy.catalog import Rule
+from secpolicy.engine import EXCEPTION
 from secpolicy.model import Finding, Severity
 from secpolicy.report import RenderOptions, Report
 from secpolicy.report.fingerprint import key_fingerprint, line_hashes
@@ -156,8 +157,13 @@ def _result(finding: Finding, rule_index: int, hashes: _Hashes) -> om.Result:
     )
     if finding.suppressed:
         # final-schema names (sarif-om's Suppression has the pre-release "state")
+        external = (finding.suppression or "").startswith(EXCEPTION)  # an exception in the config file
         result.suppressions = [
-            {"kind": "inSource", "status": "accepted", "justification": finding.suppression or "suppressed in source"}
+            {
+                "kind": "external" if external else "inSource",
+                "status": "accepted",
+                "justification": finding.suppression or "suppressed in source",
+            }
         ]
     return result
 

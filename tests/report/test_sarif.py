@@ -139,3 +139,22 @@ def test_warning_level_is_kept(validator: object) -> None:
     doc = json.loads(renderer("sarif")(Report([rules["CTX102"]], [finding]), RenderOptions()))
     assert doc["runs"][0]["results"][0]["level"] == "warning"  # sarif-om's default, which to_json would drop
     assert list(validator.iter_errors(doc)) == []  # type: ignore[attr-defined]
+
+
+def test_config_exceptions_are_external_suppressions(tmp_path: Path, validator: object) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / ".dockerignore").write_text("x\n")
+    (tmp_path / "secpolicy.yaml").write_text("exceptions:\n  - {rules: [DF101], reason: 'a build image'}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "secpolicy", "lint", ".", "-f", "sarif", "--select", "DF101"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    doc = json.loads(done.stdout)
+    assert list(validator.iter_errors(doc)) == []  # type: ignore[attr-defined]
+    [result] = doc["runs"][0]["results"]
+    [suppression] = result["suppressions"]
+    assert suppression["kind"] == "external"
+    assert suppression["justification"] == "exception at secpolicy.yaml:2: a build image"
