@@ -21,7 +21,7 @@ from secpolicy.kube.versions import NEWEST, Version
 from secpolicy.model import EffectiveContext, Finding, Severity
 from secpolicy.resolve.dockerfile import Analysis, BuildError, TargetNotFound, analyze
 from secpolicy.resolve.images import ImageResolver
-from secpolicy.suppress import scan
+from secpolicy.suppress import alias_map, scan
 from secpolicy.targets import Kind
 
 PARSE_ERROR = "SP001"
@@ -68,6 +68,7 @@ class Engine:
         self.images = ImageResolver(options.config, options.build_args, sources=options.images)
         self._walked: dict[tuple[str, str], Any] = {}  # build contexts walked, shared by their Dockerfiles
         self.exceptions = Exceptions(options.config)
+        self.aliases = alias_map(rules.values())  # hadolint:DL3002 -> DF101, for migrated pragmas
         # the enabled rules with a check, per target kind, indexed once
         self.by_kind: dict[Kind, list[tuple[Rule, CheckDef]]] = {kind: [] for kind in Kind}
         for rule in rules.values():
@@ -165,7 +166,7 @@ class Engine:
         analysis = result.analysis
         if analysis is None or parsed is None:
             return result
-        suppressions = scan(parsed.parsed.comments, self.rules.keys())
+        suppressions = scan(parsed.parsed.comments, self.rules.keys(), self.aliases)
         # instructions do not overlap and come in order: the one holding a line is found by bisection
         starts = [n.line for n in parsed.parsed.nodes]
         ends = [n.end_line for n in parsed.parsed.nodes]
@@ -203,7 +204,8 @@ class Engine:
                         _key(hit),
                     )
                 )
-        self._suppression_problems(result, suppressions.problems, display)
+        judged = {rule.id for rule, _, _ in runs}
+        self._suppression_problems(result, suppressions.problems + suppressions.unused(judged), display)
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
         result.analysis = None  # large, and a lint keeps only findings (resolve_text keeps it)
         return result
@@ -249,7 +251,7 @@ class Engine:
                 rule = self.rules[DUPLICATE_KEY]
                 message = f"key {key!r} is repeated in this mapping: the API server keeps the last value, and so does secpolicy"
                 result.findings.append(Finding(DUPLICATE_KEY, rule.severity, message, display, line, column, key=key))
-        suppressions = manifest_suppressions(text, loaded, self.rules.keys())
+        suppressions = manifest_suppressions(text, loaded, self.rules.keys(), self.aliases)
         options = self.options
         for pod in loaded.pods:
             contexts = []
@@ -288,7 +290,8 @@ class Engine:
                             )
                         )
         if not resolve:
-            self._suppression_problems(result, suppressions.problems, display)
+            judged = {rule.id for kind in (Kind.POD, Kind.CONTAINER) for rule, _ in self.by_kind[kind]}
+            self._suppression_problems(result, suppressions.problems + suppressions.unused(judged), display)
         result.findings = sorted(set(result.findings), key=Finding.sort_key)
         return result
 

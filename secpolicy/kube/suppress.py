@@ -12,19 +12,21 @@
   commas: ``"K8S203,K8S201: the CNI needs raw sockets; K8S205: writes /var"``.
 
 A reason is required.  A malformed entry, or one naming an unknown rule, is
-itself a finding (SP002) and suppresses nothing.
+itself a finding (SP002) and suppresses nothing; so is one that matches no
+finding.  checkov's annotations (``checkov.io/skip1: CKV_K8S_20=reason``)
+suppress the rules that list those checks among their aliases, for the pod.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from secpolicy.kube.nodes import Map, Seq
-from secpolicy.suppress import Entries, pragma
+from secpolicy.suppress import Entries, Tracked, pragma
 
 if TYPE_CHECKING:
     from secpolicy.kube.manifest import Loaded
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from secpolicy.model import Location
 
 ANNOTATION = "secpolicy.dev/ignore"
+CHECKOV_ANNOTATION = "checkov.io/skip"
 APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
 SECCOMP_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
 _COMMENT = re.compile(r"^[ \t]*(#.*)$")
@@ -42,12 +45,12 @@ _CONTAINER = re.compile(r"(initContainers|containers|ephemeralContainers)\[([0-9
 
 
 @dataclass
-class ManifestSuppressions:
+class ManifestSuppressions(Tracked):
     file_ids: Entries = field(default_factory=dict)
     before: dict[int, Entries] = field(default_factory=dict)  # first content line after a pragma block -> entries
     problems: list[tuple[int, str]] = field(default_factory=list)
-    # id(metadata Map) -> container name or "" (the whole pod) -> rule -> reason
-    annotations: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # id(metadata Map) -> container name or "" (the whole pod) -> rule -> entries
+    annotations: dict[int, dict[str, Entries]] = field(default_factory=dict)
     # id(pod) -> (container group, index) -> name, built once per pod
     _names: dict[int, dict[tuple[str, int], str]] = field(default_factory=dict)
 
@@ -61,9 +64,9 @@ class ManifestSuppressions:
         """``key``: the hit's key (a capability, an env var), which ``ignore=RULE:KEY`` names."""
         if self.empty:
             return False, None
-        for wanted, reason in self.file_ids.get(rule, ()):
-            if wanted is None or wanted == key:
-                return True, reason
+        reason = self.match(self.file_ids, rule, key)
+        if reason is not None:
+            return True, reason
         if container is None:
             names = self._names.get(id(pod))
             if names is None:
@@ -74,14 +77,14 @@ class ManifestSuppressions:
                 continue
             by_container = self.annotations.get(id(meta), {})
             for scope in ("", container) if container else ("",):
-                reason_text = by_container.get(scope or "", {}).get(rule)
-                if reason_text is not None:
-                    return True, reason_text
+                reason = self.match(by_container.get(scope or "", {}), rule, None)
+                if reason is not None:
+                    return True, reason
         if self.before:
             for line in _ancestor_lines(pod, at):
-                for wanted, reason in self.before.get(line, {}).get(rule, ()):
-                    if wanted is None or wanted == key:
-                        return True, reason
+                reason = self.match(self.before.get(line, {}), rule, key)
+                if reason is not None:
+                    return True, reason
         return False, None
 
 
@@ -123,16 +126,22 @@ def _ancestor_lines(pod: Pod, at: Location) -> list[int]:
     return lines
 
 
-def manifest_suppressions(text: str, loaded: Loaded, known_rules: Collection[str]) -> ManifestSuppressions:
+def manifest_suppressions(
+    text: str, loaded: Loaded, known_rules: Collection[str], aliases: Mapping[str, Sequence[str]] | None = None
+) -> ManifestSuppressions:
     out = ManifestSuppressions()
-    if "secpolicy" in text:
+    if "secpolicy" in text or "checkov" in text:
         _comments(text, loaded, known_rules, out)
         for pod in loaded.pods:
             names = {c.name for c in pod.containers}
             for meta in (pod.template.obj.get("metadata"), pod.template.metadata):
                 if isinstance(meta, Map) and id(meta) not in out.annotations:
-                    out.annotations[id(meta)] = _annotations(meta, known_rules, out.problems)
+                    found = out.annotations[id(meta)] = _annotations(meta, known_rules, out, aliases or {})
                     _unknown_containers(meta, names, out.problems)
+                    for container in [c for c in found if c and c not in names]:
+                        for entries in found.pop(container).values():  # reported as naming no container
+                            for entry in entries:
+                                out.origins.pop(id(entry), None)
     return out
 
 
@@ -162,7 +171,7 @@ def _comments(text: str, loaded: Loaded, known_rules: Collection[str], out: Mani
                     key_word, items, reason = entry
                     target = out.file_ids if key_word == "ignore-file" else pending
                     for rule, key in items:
-                        target.setdefault(rule, []).append((key, reason))
+                        out.add(target, rule, key, reason, number)
                     continue
         if pending and not (_SKIPPED.match(line) and not inside_scalar(number)):
             out.before.setdefault(number, {}).update(pending)
@@ -185,12 +194,27 @@ def _unknown_containers(meta: Map, names: set[str], problems: list[tuple[int, st
             )
 
 
-def _annotations(meta: Map, known_rules: Collection[str], problems: list[tuple[int, str]]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
+def _annotations(
+    meta: Map, known_rules: Collection[str], out: ManifestSuppressions, aliases: Mapping[str, Sequence[str]]
+) -> dict[str, Entries]:
+    problems = out.problems
+    found: dict[str, Entries] = {}
     annotations = meta.get("annotations")
     if not isinstance(annotations, Map):
         return found
     for key, value in annotations.items():
+        if key.startswith(CHECKOV_ANNOTATION) and isinstance(value, str):
+            # checkov.io/skip1: CKV_K8S_20=reason
+            check, _, reason = value.partition("=")
+            for rule in aliases.get(f"checkov:{check.strip()}", ()):
+                out.add(
+                    found.setdefault("", {}),
+                    rule,
+                    None,
+                    reason.strip() or f"checkov skip {check.strip()}",
+                    annotations.at[key][0],
+                )
+            continue
         if key != ANNOTATION and not key.startswith(ANNOTATION + "."):
             continue
         container = key[len(ANNOTATION) + 1 :] if key != ANNOTATION else ""
@@ -218,5 +242,5 @@ def _annotations(meta: Map, known_rules: Collection[str], problems: list[tuple[i
                 if not _RULE_ID.fullmatch(name) or name not in known_rules:
                     problems.append((line, f"annotation {key} names unknown rule {name!r}"))
                     continue
-                rules[name] = reason
+                out.add(rules, name, None, reason, line)
     return found
