@@ -24,6 +24,7 @@ from secpolicy.model import EffectiveContext, Finding
 from secpolicy.report import Report
 
 if TYPE_CHECKING:
+    from secpolicy.catalog import Rule
     from secpolicy.config import Config
     from secpolicy.images.sources import ImageSources
     from secpolicy.resolve.images import BaseImage
@@ -61,13 +62,43 @@ class Resolution:
 
 
 def engine(paths: Sequence[Path], settings: Settings) -> Engine:
-    from secpolicy import catalog, config
-    from secpolicy.engine import LintOptions
+    """The engine of the run: the config given with --config, else the one nearest the first path."""
+    from secpolicy import config
 
     cfg_path = settings.config
     if cfg_path is None:
         start = next((p for p in paths if str(p) != "-"), Path.cwd())
         cfg_path = config.discover(start)
+    return engine_for(cfg_path, settings)
+
+
+class Engines:
+    """The engine for each linted file: that of the config nearest the file (as ruff and yamllint find theirs)."""
+
+    def __init__(self, first: Engine, settings: Settings) -> None:
+        self.first = first
+        self.settings = settings
+        self.by_config: dict[Path | None, Engine] = {first.options.config.path: first}
+        self._nearest: dict[Path, Path | None] = {}  # directory -> its config
+
+    def for_file(self, path: Path) -> Engine:
+        if self.settings.config is not None:
+            return self.first  # --config: one configuration for every file
+        from secpolicy import config
+
+        directory = path.parent
+        if directory not in self._nearest:
+            self._nearest[directory] = config.discover(path)
+        found = self._nearest[directory]
+        if found not in self.by_config:
+            self.by_config[found] = engine_for(found, self.settings)
+        return self.by_config[found]
+
+
+def engine_for(cfg_path: Path | None, settings: Settings) -> Engine:
+    from secpolicy import catalog, config
+    from secpolicy.engine import LintOptions
+
     try:
         cfg = config.load(cfg_path) if cfg_path else config.Config()
     except config.ConfigError as exc:
@@ -152,14 +183,18 @@ def collect(
     *,
     stdin: BinaryIO | None = None,
     resolve_only: bool = False,
+    engines: Engines | None = None,
 ) -> tuple[list[FileResult], list[str]]:
-    """One result per input, in the order of the paths and of the walk; errors are usage problems."""
+    """One result per input, in the order of the paths and of the walk; errors are usage problems.
+
+    Each file is judged by the engine of its nearest config (``engines``); stdin by the run's.
+    """
     from secpolicy import parallel, sources
     from secpolicy.discover import discover
 
+    engines = engines or Engines(eng, settings)
     results: list[FileResult | None] = []
-    jobs: list[tuple[Path, str]] = []
-    slots: list[int] = []
+    jobs: dict[int, list[tuple[int, Path, str]]] = {}  # id(engine) -> (slot, path, display)
     base = Path.cwd()
     seen: set[str] = set()
 
@@ -186,21 +221,25 @@ def collect(
                 continue  # named twice, or named and found by a walk (pre-commit passes a Dockerfile and its .dockerignore)
             seen.add(key)
             display = sources.display(found.path, base)
+            owner = engines.for_file(found.path)
             if found.problem:
-                results.append(eng.unreadable(display, sources.SourceError(found.problem)))
+                results.append(owner.unreadable(display, sources.SourceError(found.problem)))
             elif resolve_only:
-                results.append(eng.read_and_resolve(found.path, display))
+                results.append(owner.read_and_resolve(found.path, display))
             else:
-                slots.append(len(results))
+                jobs.setdefault(id(owner), []).append((len(results), found.path, display))
                 results.append(None)
-                jobs.append((found.path, display))
-    if eng.images.sources.remote:
-        from secpolicy.images.prefetch import prefetch, references
+    by_id = {id(e): e for e in engines.by_config.values()}
+    for ident, group in jobs.items():
+        owner = by_id[ident]
+        if owner.images.sources.remote:
+            from secpolicy.images.prefetch import prefetch, references
 
-        prefetch(eng.images, references(path for path, _ in jobs))
-    # files are linted last, on every core when there are many
-    for slot, result in zip(slots, parallel.lint_files(eng, jobs), strict=True):
-        results[slot] = result
+            prefetch(owner.images, references(path for _, path, _ in group))
+        # files are linted last, on every core when there are many
+        linted = parallel.lint_files(owner, [(path, display) for _, path, display in group])
+        for (slot, _, _), result in zip(group, linted, strict=True):
+            results[slot] = result
     done = [r for r in results if r is not None]
     return done, [r.error for r in done if r.error]
 
@@ -210,9 +249,17 @@ def lint(paths: Sequence[str | Path], settings: Settings | None = None, *, stdin
     settings = settings or Settings()
     path_list = [Path(p) for p in paths] or [Path(".")]
     eng = engine(path_list, settings)
-    results, errors = collect(eng, path_list, settings, stdin=stdin)
-    ran = [rule for rule in eng.rules.values() if eng.enabled(rule.id)]
-    findings = [f for r in results for f in r.findings] + exception_problems(eng, results)
+    engines = Engines(eng, settings)
+    results, errors = collect(eng, path_list, settings, stdin=stdin, engines=engines)
+    ran_ids: dict[str, Rule] = {}
+    problems: list[Finding] = []
+    for each in engines.by_config.values():
+        ran_ids.update(
+            (rule.id, rule) for rule in each.rules.values() if each.enabled(rule.id) and rule.id not in ran_ids
+        )
+        problems += exception_problems(each, results)
+    ran = list(ran_ids.values())
+    findings = [f for r in results for f in r.findings] + problems
     linted = [r.path for r in results]
     return Report(ran, findings, errors, len(results), linted, eng.options.config.fail_on)
 

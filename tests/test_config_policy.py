@@ -182,3 +182,25 @@ def test_schema_is_printed_and_is_a_valid_json_schema() -> None:
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert {"profile", "fail-on", "rules", "exceptions", "images", "rule-dirs", "run"} <= set(schema["properties"])
+
+
+def test_each_file_takes_its_nearest_config_and_config_overrides(tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": ROOT_DOCKERFILE,
+        ".dockerignore": "x\n",
+        "svc/Dockerfile": ROOT_DOCKERFILE,
+        "svc/.dockerignore": "x\n",
+        "svc/secpolicy.yaml": "rules:\n  DF101: {severity: note}\n",
+        "tools/sub/Dockerfile": ROOT_DOCKERFILE,
+        "tools/sub/.dockerignore": "x\n",
+        "tools/.secpolicy.yaml": "profile: pss-restricted\n",
+    }
+    project(tmp_path, "rules:\n  DF104: {enabled: false}\n", files)
+    found = {(f["path"], f["rule"], f["severity"]) for f in findings(tmp_path)}
+    assert found == {
+        ("Dockerfile", "DF101", "error"),  # the root config: DF104 off
+        ("svc/Dockerfile", "DF101", "note"),  # svc's own config (nearest wins, not merged)
+        ("svc/Dockerfile", "DF104", "warning"),
+    }  # tools/ judges pod rules only
+    forced = {(f["path"], f["rule"]) for f in findings(tmp_path, "--config", "tools/.secpolicy.yaml")}
+    assert forced == set()
