@@ -141,7 +141,7 @@ def engine_for(cfg_path: Path | None, settings: Settings) -> Engine:
 
 def image_sources(settings: Settings, cfg: Config) -> ImageSources:
     """The image sources of a run: --images, else the config's image-sources, else the packaged table."""
-    from secpolicy.images.registry import Platform
+    from secpolicy.images.platform import Platform
     from secpolicy.images.sources import BUILTIN, ImageSources, SourceSpec, parse_spec
 
     try:

@@ -237,6 +237,11 @@ def configured(rules: Mapping[str, Rule], cfg: Any) -> dict[str, Rule]:
             if rule_id in out:
                 raise CatalogError(f"{rule.source}: {rule_id} is already a rule (ids of added rules must be new)")
             out[rule_id] = rule
+    for index, exception in enumerate(cfg.exceptions):
+        for position, rule_id in enumerate(exception.rules):
+            if rule_id not in out:
+                where = f"{cfg.where(exception.line)}: exceptions[{index}].rules[{position}]"
+                raise CatalogError(f"{where}: unknown rule {rule_id} (see 'secpolicy rules')")
     for rule_id, setting in cfg.rules.items():
         where = f"{cfg.where(setting.line)}: rules.{rule_id}"
         found = out.get(rule_id)

@@ -13,7 +13,6 @@ for importing jsonschema every time.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -293,15 +292,15 @@ def _dates_to_text(value: Any) -> Any:
 
 
 def schema() -> dict[str, Any]:
-    from importlib import resources
-
     doc: dict[str, Any] = json.loads(
-        resources.files("secpolicy").joinpath("data/config.schema.json").read_text(encoding="utf-8")
+        (Path(__file__).resolve().parent / "data" / "config.schema.json").read_text("utf-8")
     )
     return doc
 
 
 def _check_schema(path: Path, data: Any, lines: Lines) -> None:
+    import hashlib
+
     digest = hashlib.sha256(json.dumps([_SCHEMA_VERSION, data], sort_keys=True, default=str).encode()).hexdigest()
     marker = _validated_dir() / digest
     if marker.exists():
@@ -377,7 +376,7 @@ def _build(config: Config, data: dict[str, Any], lines: Lines) -> None:
     config.exclude = list(data.get("exclude", []))
     config.run = dict(data.get("run", {}))
     if "platform" in data:
-        from secpolicy.images.registry import Platform
+        from secpolicy.images.platform import Platform
 
         try:
             Platform.parse(data["platform"])

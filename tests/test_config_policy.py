@@ -69,6 +69,10 @@ def test_rules_off_severity_and_params(tmp_path: Path) -> None:
             "exceptions[0].expires: '2026-02-30' is not a date",
         ),
         ("rule-dirs: [nowhere]\n", "secpolicy.yaml:1: rule-dirs[0]: nowhere is not a directory"),
+        (
+            "exceptions:\n  - {rules: [DF101, DF909], reason: x}\n",
+            "secpolicy.yaml:2: exceptions[0].rules[1]: unknown rule DF909",
+        ),
         ("exclude: x\n", "secpolicy.yaml:1: exclude: must be a list"),
         (
             "rules:\n  DF101: {enabled: false}\n  DF101: {enabled: true}\n",

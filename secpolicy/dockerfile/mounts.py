@@ -9,7 +9,6 @@ transfers that path of the context for the step, and the step can read it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +29,8 @@ class Mount:
 
 def parse_mount(value: str, expand: Callable[[str], str | None] | None = None) -> Mount | None:
     """The mount, or None when the value is not a CSV record (BuildKit refuses it)."""
+    import csv
+
     if _bare_quote(value):
         return None
     try:

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from secpolicy.images.config import ImageConfig, ImageError, check_digest, json_object, parse_config, verify
-from secpolicy.images.registry import INDEXES, MAX_CONFIG, MAX_MANIFEST, MAX_NESTING, Platform
+from secpolicy.images.platform import Platform
+from secpolicy.images.registry import INDEXES, MAX_CONFIG, MAX_MANIFEST, MAX_NESTING
 from secpolicy.reference import ImageRef, try_parse
 
 REF_NAME = "org.opencontainers.image.ref.name"

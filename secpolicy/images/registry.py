@@ -36,6 +36,7 @@ from typing import Any
 from secpolicy.images.cache import ImageCache
 from secpolicy.images.config import PLATFORM, ImageConfig, ImageError, check_digest, json_object, parse_config, verify
 from secpolicy.images.credentials import Credential, Credentials
+from secpolicy.images.platform import Platform
 from secpolicy.reference import ImageRef
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -72,33 +73,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-@dataclass(frozen=True)
-class Platform:
-    os: str
-    architecture: str
-    variant: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Platform:
-        parts = text.split("/")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise ValueError(f"platform {text!r}: use os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8")
-        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
-
-    def __str__(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
-
-    def matches(self, raw: object) -> bool:
-        if not isinstance(raw, dict):
-            return False
-        if raw.get("os") != self.os or raw.get("architecture") != self.architecture:
-            return False
-        variant = raw.get("variant")
-        if self.variant is None:
-            return variant in (None, "", "v8") if self.architecture == "arm64" else True
-        return variant == self.variant or (variant in (None, "") and self.variant == "v8")
 
 
 @dataclass

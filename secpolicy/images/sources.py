@@ -67,7 +67,7 @@ class ImageSources:
         """The reader for a source other than builtin, made once (the registry keeps its tokens)."""
         made = self._made.get(spec)
         if made is None:
-            from secpolicy.images.registry import Platform
+            from secpolicy.images.platform import Platform
 
             platform = Platform.parse(self.platform)
             if spec.kind == REGISTRY:

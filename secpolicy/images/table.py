@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from secpolicy.reference import ImageRef
@@ -104,9 +105,8 @@ def _rule(raw: Mapping[str, Any]) -> Rule:
 
 
 def document() -> dict[str, Any]:
-    from importlib import resources
-
-    text = resources.files("secpolicy").joinpath("data/images.json").read_text(encoding="utf-8")
+    # package data sits beside the modules (importlib.resources would cost more to import than the read)
+    text = (Path(__file__).resolve().parent.parent / "data" / "images.json").read_text(encoding="utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
 

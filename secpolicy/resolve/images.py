@@ -203,8 +203,6 @@ class ImageResolver:
         self._looked_up.update(known)
 
     def _from_sources(self, ref: ImageRef, ref_text: str, what: str, fix: str) -> BaseImage:
-        from secpolicy.images.config import ImageError
-
         said: list[str] = []
         for spec in self.sources.specs:
             if spec.kind == BUILTIN:
@@ -213,6 +211,8 @@ class ImageResolver:
                     return known
                 said.append(f"builtin: {known.user.reason if known else 'not in the table of well-known images'}")
                 continue
+            from secpolicy.images.config import ImageError  # only when a source beyond the table is asked
+
             try:
                 found = self.sources.source(spec).config(ref)
             except ImageError as exc:

@@ -16,7 +16,7 @@ from fakeregistry import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, digest_of
 from secpolicy.images.archive import DockerArchive, Layout
 from secpolicy.images.config import ImageError
 from secpolicy.images.daemon import Daemon
-from secpolicy.images.registry import Platform
+from secpolicy.images.platform import Platform
 from secpolicy.reference import parse
 
 AMD64 = Platform.parse("linux/amd64")

@@ -33,7 +33,8 @@ from fakeregistry import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Seen, digest_of
 from secpolicy.images.archive import DockerArchive, Layout
 from secpolicy.images.config import ImageError
 from secpolicy.images.credentials import Credentials
-from secpolicy.images.registry import Platform, RegistryClient
+from secpolicy.images.platform import Platform
+from secpolicy.images.registry import RegistryClient
 from secpolicy.reference import parse
 
 BINARY = shutil.which("docker-registry")

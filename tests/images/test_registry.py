@@ -13,7 +13,8 @@ from secpolicy.images import registry as registry_module
 from secpolicy.images.cache import ImageCache
 from secpolicy.images.config import ImageError
 from secpolicy.images.credentials import Credentials
-from secpolicy.images.registry import Platform, RegistryClient, is_loopback
+from secpolicy.images.platform import Platform
+from secpolicy.images.registry import RegistryClient, is_loopback
 from secpolicy.reference import parse
 
 CONFIG = {"architecture": "amd64", "os": "linux", "config": {"User": "1000:1000", "Env": ["PATH=/bin", "APP_UID=1000"]}}
