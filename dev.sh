@@ -39,12 +39,14 @@ setup() {
 }
 
 # Debian packages the tests use (a real registry, skopeo for real layouts and archives, openssl to sign
-# registry tokens); installed when running as root with apt (CI), else those tests skip and say why
+# registry tokens, runc and a static busybox for secpolicy run); installed when running as root with apt (CI), else those tests skip and say why
 test_tools() {
   local missing=()
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v runc >/dev/null 2>&1 || missing+=(runc)
+  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||

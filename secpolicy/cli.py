@@ -540,6 +540,177 @@ def context_ls(
         raise typer.Exit(1)
 
 
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[-- CMD ...]", help="The command (default: the Dockerfile's ENTRYPOINT and CMD)."),
+    ] = None,
+    rootfs: Annotated[Path, typer.Option("--rootfs", metavar="DIR", help="The container's root filesystem.")] = Path(
+        "rootfs"
+    ),
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", "-u", metavar="USER[:GROUP]", help="Run as this user (names resolve in the rootfs' /etc/passwd)."
+        ),
+    ] = None,
+    group_add: Annotated[
+        list[str] | None, typer.Option("--group-add", metavar="GROUP", help="A supplementary group (repeatable).")
+    ] = None,
+    cap_add: Annotated[
+        list[str] | None,
+        typer.Option("--cap-add", metavar="CAP", help="Add a capability (repeatable; ALL for every one)."),
+    ] = None,
+    cap_drop: Annotated[
+        list[str] | None,
+        typer.Option("--cap-drop", metavar="CAP", help="Drop a capability (repeatable; ALL for every one)."),
+    ] = None,
+    privileged: Annotated[
+        bool,
+        typer.Option(
+            "--privileged", help="Every capability and device (the policy refuses it unless run.allow-privileged)."
+        ),
+    ] = False,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Mount the root filesystem read-only.")] = False,
+    security_opt: Annotated[
+        list[str] | None, typer.Option("--security-opt", metavar="OPT", help="no-new-privileges (repeatable).")
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", metavar="NAME=VALUE", help="Set an environment variable (repeatable)."),
+    ] = None,
+    env_file: Annotated[
+        list[Path] | None, typer.Option("--env-file", metavar="FILE", help="Read NAME=VALUE lines (repeatable).")
+    ] = None,
+    workdir: Annotated[
+        str | None, typer.Option("--workdir", "-w", metavar="DIR", help="The working directory inside the container.")
+    ] = None,
+    hostname: Annotated[
+        str | None, typer.Option("--hostname", metavar="NAME", help="The container's host name.")
+    ] = None,
+    network: Annotated[
+        str,
+        typer.Option(
+            "--network", metavar="none|host", help="A private network namespace (none, the default) or the host's."
+        ),
+    ] = "none",
+    tmpfs: Annotated[
+        list[str] | None, typer.Option("--tmpfs", metavar="DIR", help="A tmpfs mount (repeatable).")
+    ] = None,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--volume",
+            "-v",
+            metavar="HOST:CTR[:ro]",
+            help="A bind mount (repeatable; the policy lists the host paths it allows).",
+        ),
+    ] = None,
+    dockerfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            metavar="DOCKERFILE",
+            help="Take USER, ENV, WORKDIR, ENTRYPOINT and CMD from this Dockerfile's target stage.",
+        ),
+    ] = None,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    runtime: Annotated[
+        str, typer.Option("--runtime", metavar="runc|crun", help="The OCI runtime that starts the container.")
+    ] = "runc",
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the resolved context, the verdict and the OCI config.json; start nothing."
+        ),
+    ] = False,
+    audit: Annotated[
+        bool, typer.Option("--audit", help="Print what the policy refuses, and start the container anyway.")
+    ] = False,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Start a container with exactly the resolved user and capabilities, or refuse (exit code 125).
+
+    The context is resolved as lint resolves it (the --from Dockerfile's
+    target stage, or the rootfs' root user) with these flags on top, judged
+    by the run: policy of secpolicy.yaml, and handed to runc or crun as an
+    OCI bundle. The exit code is the command's.
+    """
+    import json
+
+    from secpolicy import config
+    from secpolicy.runtime import gate, oci
+    from secpolicy.runtime import plan as planning
+    from secpolicy.runtime.launch import RUNTIMES, LaunchError, run_with
+
+    def refuse(message: str) -> NoReturn:
+        typer.echo(f"secpolicy: {message}", err=True)
+        raise typer.Exit(125)
+
+    if runtime not in RUNTIMES:
+        refuse(f"--runtime {runtime}: use {' or '.join(RUNTIMES)}")
+    if not rootfs.is_dir():
+        refuse(f"--rootfs {rootfs}: not a directory")
+    cfg_path = config_file or config.discover(Path.cwd())
+    try:
+        cfg = config.load(cfg_path) if cfg_path else config.Config()
+    except config.ConfigError as exc:
+        refuse(str(exc))
+    options = planning.RunOptions(
+        rootfs=rootfs,
+        command=command or [],
+        user=user,
+        group_add=group_add or [],
+        cap_add=_split_ids(cap_add),
+        cap_drop=_split_ids(cap_drop),
+        privileged=privileged,
+        read_only=read_only,
+        security_opt=security_opt or [],
+        env=env or [],
+        env_file=env_file or [],
+        workdir=workdir,
+        hostname=hostname,
+        network=network,
+        tmpfs=tmpfs or [],
+        volumes=volume or [],
+        dockerfile=dockerfile,
+        target=_one_target(target),
+        runtime=cfg.runtime if cfg.runtime in ("docker", "containerd") else "docker",
+    )
+    try:
+        start = (
+            planning.from_dockerfile(dockerfile, options.target, _build_args(build_arg), cfg) if dockerfile else None
+        )
+        decided = planning.plan(options, start)
+    except planning.PlanError as exc:
+        refuse(str(exc))
+    violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="DF101" if dockerfile else "K8S201")
+    spec = oci.config(decided) if decided.exec_user is not None else None
+    if dry_run:
+        from secpolicy.report import text as text_report
+
+        typer.echo(text_report.contexts([decided.context]).rstrip())
+        typer.echo(f"command       {planning.quote(decided.args)}")
+        verdict = "refused" if violations else "allowed"
+        typer.echo(f"verdict       {verdict}" + "".join(f"\n  {v}" for v in violations))
+        if spec is not None:
+            typer.echo(json.dumps(spec, indent=2))
+        raise typer.Exit(125 if violations and not audit else 0)
+    for violation in violations:
+        typer.echo(f"secpolicy: {'audit' if audit else 'refused'}: {violation}", err=True)
+    if violations and not audit:
+        raise typer.Exit(125)
+    if spec is None:
+        refuse("the user cannot be resolved, so there is nothing to start")
+    try:
+        code = run_with(runtime, spec)
+    except LaunchError as exc:
+        refuse(str(exc))
+    raise typer.Exit(code)
+
+
 config_app = typer.Typer(
     name="config",
     help="The configuration file: print its JSON Schema, or check a file against it.",

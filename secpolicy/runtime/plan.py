@@ -1,0 +1,255 @@
+"""What ``secpolicy run`` will start: the effective context lint would judge, plus the command line on top.
+
+The start comes from the Dockerfile's target stage (``--from``: its USER,
+ENV, WORKDIR, ENTRYPOINT and CMD) or from the image's own user (root unless
+told otherwise); the flags then act like a container ``securityContext``
+(``--user``, ``--cap-add``/``--cap-drop``, ``--privileged``,
+``--read-only``, ``--security-opt no-new-privileges``) and set the process
+(``-e``, ``--env-file``, ``-w``, ``--hostname``, ``--network``, ``--tmpfs``,
+``-v``).  The same ``effective()`` that lint uses computes the context, so
+the gate and lint judge the same thing.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secpolicy.model import EffectiveContext, EffectiveUser, Provenance
+from secpolicy.resolve.effective import Resolved, SecuritySpec, effective
+from secpolicy.runtime.rootfs import ExecUser, RootfsError, user
+
+if TYPE_CHECKING:
+    from secpolicy.config import Config
+
+FLAGS = Provenance("the command line")
+
+
+class PlanError(Exception):
+    """The run cannot be planned (a usage error: exit code 125, as docker run's own errors)."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    destination: str
+    source: str | None  # None: a tmpfs
+    read_only: bool = False
+
+
+@dataclass
+class RunOptions:
+    rootfs: Path
+    command: Sequence[str] = ()
+    user: str | None = None
+    group_add: Sequence[str] = ()
+    cap_add: Sequence[str] = ()
+    cap_drop: Sequence[str] = ()
+    privileged: bool = False
+    read_only: bool = False
+    security_opt: Sequence[str] = ()
+    env: Sequence[str] = ()
+    env_file: Sequence[Path] = ()
+    workdir: str | None = None
+    hostname: str | None = None
+    network: str = "none"
+    tmpfs: Sequence[str] = ()
+    volumes: Sequence[str] = ()
+    dockerfile: Path | None = None
+    target: str | None = None
+    runtime: str = "docker"  # whose default capability set the container starts with
+
+
+@dataclass
+class RunPlan:
+    context: EffectiveContext
+    exec_user: ExecUser | None  # None: the user cannot be resolved (refused by the gate)
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+    hostname: str
+    network: str
+    mounts: list[Mount] = field(default_factory=list)
+    rootfs: Path = Path("/")
+    notes: list[str] = field(default_factory=list)
+
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def plan(options: RunOptions, base: StageStart | None = None) -> RunPlan:
+    base = base or StageStart(image_user=_image_root())
+    exec_user = None
+    wanted = options.user or (base.image_user.spec if base.image_user.known else None)
+    if wanted is not None:
+        try:
+            exec_user = user(options.rootfs, wanted, tuple(options.group_add))
+        except RootfsError as exc:
+            raise PlanError(str(exc)) from None
+    resolved_user = None
+    if exec_user is not None:
+        # names as the rootfs resolves them: the context (and the gate) see the numeric ids runc will use
+        origin = "the command line" if options.user else str(base.image_user.source)
+        ids = f"{exec_user.uid}:{exec_user.gid}"
+        by_name = any(not part.isdigit() for part in (wanted or "").split(":"))
+        via = f" ({wanted} is {ids} in the rootfs)" if by_name else ""
+        resolved_user = Resolved(ids, Provenance(f"{origin}{via}"))
+    spec = SecuritySpec(
+        user=resolved_user,
+        cap_add=Resolved(tuple(options.cap_add), FLAGS) if options.cap_add else None,
+        cap_drop=Resolved(tuple(options.cap_drop), FLAGS) if options.cap_drop else None,
+        privileged=Resolved(True, FLAGS) if options.privileged else None,
+        no_new_privs=Resolved(True, FLAGS) if _no_new_privs(options.security_opt) else None,
+        read_only_rootfs=Resolved(True, FLAGS) if options.read_only else None,
+    )
+    context = effective(
+        "run", str(options.dockerfile or options.rootfs), base.target, spec, base.image_user, options.runtime
+    )
+    if exec_user is not None:
+        from dataclasses import replace
+
+        named = replace(context.user, name=exec_user.name, groups=exec_user.additional_gids)
+        context = replace(context, user=named)
+    env = {"PATH": _DEFAULT_PATH, **base.env}
+    if options.hostname:
+        env["HOSTNAME"] = options.hostname
+    for path in options.env_file:
+        env.update(_env_file(path))
+    for item in options.env:
+        name, eq, value = item.partition("=")
+        if not name:
+            raise PlanError(f"-e {item!r}: not NAME=VALUE")
+        env[name] = value if eq else ""
+    if exec_user is not None and "HOME" not in env:
+        env["HOME"] = exec_user.home
+    args = list(options.command) or base.command()
+    if not args:
+        raise PlanError("no command: give one after --, or a Dockerfile (--from) with CMD or ENTRYPOINT")
+    if options.network not in ("none", "host"):
+        raise PlanError(f"--network {options.network}: use none (a private network namespace) or host")
+    mounts = [_tmpfs(t) for t in options.tmpfs] + [_bind(v) for v in options.volumes]
+    return RunPlan(
+        context,
+        exec_user,
+        args,
+        env,
+        options.workdir or base.workdir or "/",
+        options.hostname or "secpolicy",
+        options.network,
+        mounts,
+        options.rootfs,
+    )
+
+
+def _image_root() -> EffectiveUser:
+    return EffectiveUser(
+        0, 0, "root", True, Provenance("the rootfs sets no user: the container runs as root"), spec="0"
+    )
+
+
+def _no_new_privs(options: Sequence[str]) -> bool:
+    for item in options:
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key == "no-new-privileges" and value in ("", "true"):
+            return True
+        if key not in ("no-new-privileges",):
+            raise PlanError(f"--security-opt {item!r}: only no-new-privileges is known")
+    return False
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"--env-file {path}: cannot read it ({exc})") from None
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, eq, value = line.partition("=")
+            out[name.strip()] = value if eq else ""
+    return out
+
+
+def _tmpfs(text: str) -> Mount:
+    destination = text.split(":", 1)[0]
+    if not destination.startswith("/"):
+        raise PlanError(f"--tmpfs {text!r}: the destination must be an absolute path")
+    return Mount(destination, None)
+
+
+def _bind(text: str) -> Mount:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
+        raise PlanError(f"-v {text!r}: use HOST:CONTAINER[:ro]")
+    if len(parts) == 3 and parts[2] not in ("ro", "rw"):
+        raise PlanError(f"-v {text!r}: the mode is ro or rw")
+    source = Path(parts[0])
+    if not source.is_absolute():
+        raise PlanError(f"-v {text!r}: the host path must be absolute")
+    return Mount(parts[1], str(source), len(parts) == 3 and parts[2] == "ro")
+
+
+@dataclass
+class StageStart:
+    """What a Dockerfile's target stage gives a container: user, env, workdir, entrypoint and cmd."""
+
+    image_user: EffectiveUser
+    target: str = "container"
+    env: dict[str, str] = field(default_factory=dict)
+    workdir: str | None = None
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        return [*self.entrypoint, *self.cmd]
+
+
+def from_dockerfile(
+    path: Path, target: str | None, build_args: dict[str, str] | None = None, cfg: Config | None = None
+) -> StageStart:
+    """The start a Dockerfile's target stage gives, resolved as lint resolves it (the same image map and table)."""
+    from secpolicy import catalog, config, sources
+    from secpolicy.engine import Engine, LintOptions
+
+    options = LintOptions(build_args=build_args or {}, target=target, config=cfg or config.Config())
+    engine = Engine(catalog.load(), options)
+    try:
+        text = sources.read(path)
+    except sources.SourceError as exc:
+        raise PlanError(f"{path}: {exc.reason}") from None
+    df = engine.parse(text, str(path))
+    if not hasattr(df, "stages"):
+        raise PlanError(f"{path}: cannot read the Dockerfile: {getattr(df, 'message', df)}")
+    try:
+        analysis = engine.analyze(df)  # type: ignore[arg-type]
+    except Exception as exc:  # a build error: the image would not build
+        raise PlanError(f"{path}: {exc}") from None
+    state = analysis.target
+    env: dict[str, str] = {}
+    workdir: str | None = None
+    entrypoint: list[str] = []
+    cmd: list[str] = []
+    for stage_state in state.chain():
+        for assignment in stage_state.assignments:
+            if assignment.kind == "ENV" and assignment.value is not None:
+                env[assignment.name] = getattr(assignment.value, "value", str(assignment.value))
+        for inst in stage_state.stage.instructions:
+            if inst.cmd == "workdir" and inst.args:
+                workdir = (
+                    inst.args[0] if inst.args[0].startswith("/") else f"{(workdir or '/').rstrip('/')}/{inst.args[0]}"
+                )
+            elif inst.cmd in ("cmd", "entrypoint"):
+                words = list(inst.args) if inst.is_json else [*state.shell, " ".join(inst.args)]
+                if inst.cmd == "entrypoint":
+                    entrypoint, cmd = words, []  # ENTRYPOINT resets an inherited CMD
+                else:
+                    cmd = words
+    return StageStart(state.user, f"stage {state.label}", env, workdir, entrypoint, cmd)
+
+
+def quote(args: Sequence[str]) -> str:
+    return " ".join(shlex.quote(a) for a in args)
