@@ -615,6 +615,17 @@ def run(
             help="Take USER, ENV, WORKDIR, ENTRYPOINT and CMD from this Dockerfile's target stage.",
         ),
     ] = None,
+    pod: Annotated[
+        Path | None,
+        typer.Option(
+            "--pod",
+            metavar="FILE",
+            help="Take the securityContext, command, args, env and workingDir of a container of this manifest.",
+        ),
+    ] = None,
+    container: Annotated[
+        str | None, typer.Option("--container", metavar="NAME", help="The container of --pod (when it has several).")
+    ] = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
     runtime: Annotated[
@@ -680,13 +691,17 @@ def run(
         runtime=cfg.runtime if cfg.runtime in ("docker", "containerd") else "docker",
     )
     try:
-        start = (
-            planning.from_dockerfile(dockerfile, options.target, _build_args(build_arg), cfg) if dockerfile else None
-        )
+        if dockerfile and pod:
+            refuse("--from and --pod: give one of them")
+        start: planning.StageStart | planning.PodStart | None = None
+        if dockerfile:
+            start = planning.from_dockerfile(dockerfile, options.target, _build_args(build_arg), cfg)
+        elif pod:
+            start = planning.from_pod(pod, container, cfg, cfg.runtime)
         decided = planning.plan(options, start)
     except planning.PlanError as exc:
         refuse(str(exc))
-    violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="DF101" if dockerfile else "K8S201")
+    violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="K8S201" if pod else "DF101")
     spec = oci.config(decided) if decided.exec_user is not None else None
     if dry_run:
         from secpolicy.report import text as text_report

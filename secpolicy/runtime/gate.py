@@ -41,6 +41,8 @@ def judge(
             else f"the container runs as root ({user.source})"
         )
         out.append(Violation(rule_for_root, message, "give --user UID[:GID], or USER in the image"))
+    if context.start_error and not any(v.rule == rule_for_root for v in out):
+        out.append(Violation("K8S207", context.start_error, "set runAsUser, or a numeric USER in the image"))
     if context.privileged and not policy.get("allow-privileged", False):
         out.append(
             Violation(

@@ -79,7 +79,9 @@ class RunPlan:
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def plan(options: RunOptions, base: StageStart | None = None) -> RunPlan:
+def plan(options: RunOptions, base: StageStart | PodStart | None = None) -> RunPlan:
+    if isinstance(base, PodStart):
+        return _pod_plan(options, base)
     base = base or StageStart(image_user=_image_root())
     exec_user = None
     wanted = options.user or (base.image_user.spec if base.image_user.known else None)
@@ -141,6 +143,38 @@ def plan(options: RunOptions, base: StageStart | None = None) -> RunPlan:
         mounts,
         options.rootfs,
     )
+
+
+def _pod_plan(options: RunOptions, base: PodStart) -> RunPlan:
+    """A pod's container: its context as lint resolves it, the flags replacing what they name."""
+    from dataclasses import replace
+
+    from secpolicy.resolve import capabilities
+    from secpolicy.resolve.user import parse_user
+
+    context = base.context
+    if options.user:
+        context = replace(context, user=parse_user(options.user, FLAGS), start_error=None)
+    if options.privileged or options.cap_add or options.cap_drop:
+        bounding = capabilities.bounding_set(
+            context.capabilities.bounding, options.cap_add, options.cap_drop, privileged=options.privileged
+        )
+        context = replace(context, privileged=context.privileged or options.privileged)
+        context = replace(context, capabilities=capabilities.held(bounding, context.user))
+    if options.read_only:
+        context = replace(context, read_only_rootfs=True)
+    if _no_new_privs(options.security_opt):
+        context = replace(context, no_new_privs=True)
+    start = StageStart(context.user, context.target, base.env, base.workdir, [], base.command)
+    who = context.user
+    spec_text = options.user or who.spec
+    if spec_text is None and who.known and who.uid is not None:
+        spec_text = f"{who.uid}:{who.gid}" if who.gid is not None else str(who.uid)
+    decided = plan(replace(options, user=spec_text if who.known else None), start)
+    if not context.user.known:
+        decided.exec_user = None
+    decided.context = replace(context, user=decided.context.user if context.user.known else context.user)
+    return decided
 
 
 def _image_root() -> EffectiveUser:
@@ -253,3 +287,51 @@ def from_dockerfile(
 
 def quote(args: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in args)
+
+
+@dataclass
+class PodStart:
+    """What a pod's container gives the run: the context lint resolves for it, its command, env and working dir."""
+
+    context: EffectiveContext
+    command: list[str]
+    env: dict[str, str]
+    workdir: str | None
+
+
+def from_pod(path: Path, container_name: str | None, cfg: Config, runtime: str) -> PodStart:
+    from secpolicy import sources
+    from secpolicy.kube import manifest
+    from secpolicy.kube.nodes import Map, Seq
+    from secpolicy.resolve.images import ImageResolver
+    from secpolicy.resolve.kube import container_context
+
+    try:
+        text = sources.read(path, sources.MAX_MANIFEST_BYTES)
+    except sources.SourceError as exc:
+        raise PlanError(f"{path}: {exc.reason}") from None
+    loaded = manifest.read(text, str(path), cfg.workloads)
+    if loaded.problems:
+        first = loaded.problems[0]
+        raise PlanError(f"{path}:{first.line}: {first.message}")
+    found = [(pod, c) for pod in loaded.pods for c in pod.containers if container_name in (None, c.name)]
+    names = sorted({c.name for pod in loaded.pods for c in pod.containers})
+    if not found:
+        raise PlanError(f"{path}: no container {container_name!r} (it has: {', '.join(names) or 'none'})")
+    if len(found) > 1:
+        raise PlanError(f"{path}: several containers match; name one with --container ({', '.join(names)})")
+    pod, container = found[0]
+    context = container_context(pod, container, ImageResolver(cfg), runtime)
+    raw: object = pod.template.spec.get(container.group) if isinstance(pod.template.spec, Map) else None
+    item = raw[container.index] if isinstance(raw, Seq) and container.index < len(raw) else None
+    command: list[str] = []
+    workdir = None
+    if isinstance(item, Map):
+        for key in ("command", "args"):
+            value = item.get(key)
+            if isinstance(value, Seq):
+                command += [str(v) for v in value]
+        working = item.get("workingDir")
+        workdir = working if isinstance(working, str) else None
+    env = {e.name.value: e.value.value for e in container.env if e.value is not None}
+    return PodStart(context, command, env, workdir)

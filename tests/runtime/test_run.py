@@ -16,7 +16,7 @@ from helpers import FIXTURES, lint_case
 
 from secpolicy import config as config_module
 from secpolicy.runtime import gate
-from secpolicy.runtime.plan import PlanError, RunOptions, from_dockerfile, plan
+from secpolicy.runtime.plan import PlanError, RunOptions, RunPlan, from_dockerfile, plan
 
 BUSYBOX = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.exists(p)), None)
 SPEC = ROOT / "tests" / "data" / "runtime-spec"
@@ -242,3 +242,64 @@ def test_runc_exit_codes_refusals_and_read_only(rootfs: Path, tmp_path: Path) ->
     from_file = secpolicy_run("--rootfs", str(rootfs), "--from", str(tmp_path / "Dockerfile"))
     assert from_file.returncode == 0, from_file.stderr
     assert from_file.stdout.split() == ["1000", "hello", "/tmp"]
+
+
+def test_gate_and_lint_agree_on_every_k8s201_and_k8s207_fixture(tmp_path: Path) -> None:
+    from secpolicy.runtime.plan import from_pod
+
+    disagree = []
+    cases = sorted({*(FIXTURES / "K8S201").glob("*/*/"), *(FIXTURES / "K8S207").glob("*/*/")})
+    checked = 0
+    for case in cases:
+        manifest = case / "manifest.yaml"
+        if not manifest.exists():
+            continue
+        cfg_path = case / "secpolicy.yaml"
+        cfg = config_module.load(cfg_path) if cfg_path.exists() else config_module.Config()
+        linted = {(f.rule, f.target) for f in lint_case(case, "K8S201") + lint_case(case, "K8S207") if not f.suppressed}
+        import yaml
+
+        for doc in yaml.safe_load_all(manifest.read_text()):
+            spec = (doc or {}).get("spec", {})
+            spec = spec.get("template", {}).get("spec", spec) if isinstance(spec, dict) else {}
+            for group in ("initContainers", "containers"):
+                for c in spec.get(group) or []:
+                    try:
+                        start = from_pod(manifest, c["name"], cfg, cfg.runtime)
+                    except PlanError:
+                        continue  # several pods in one file name the same container: judged through lint only
+                    context = start.context
+                    decided = RunPlan(context, None, ["x"], {}, "/", "h", "none")
+                    verdict = {v.rule for v in gate.judge(decided, {}, rule_for_root="K8S201")}
+                    refused = bool(verdict & {"K8S201", "K8S207"})
+                    said = any(target and str(target).endswith(f" {c['name']}") for _, target in linted)
+                    checked += 1
+                    if (
+                        refused != said
+                        and not context.user_namespace
+                        and not context.user.name == "ContainerAdministrator"
+                    ):
+                        disagree.append(f"{case.relative_to(FIXTURES)} {c['name']}: lint {said}, gate {refused}")
+    assert disagree == []
+    assert checked >= 9
+
+
+@needs_runc
+def test_runc_runs_a_pod_container_with_its_security_context(rootfs: Path, tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+        "  securityContext: {runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true}\n"
+        "  containers:\n  - name: api\n    image: busybox:1.36\n    command: [/bin/sh, -c]\n"
+        "    args: ['id -u; echo $MODE; grep -E \"^(CapBnd|NoNewPrivs)\" /proc/self/status']\n"
+        "    env: [{name: MODE, value: prod}]\n"
+        "    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n"
+    )
+    result = secpolicy_run("--rootfs", str(rootfs), "--pod", str(tmp_path / "pod.yaml"), "--container", "api")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1000", "prod", "CapBnd:", "0000000000000000", "NoNewPrivs:", "1"]
+    (tmp_path / "root.yaml").write_text(
+        (tmp_path / "pod.yaml").read_text().replace("runAsUser: 1000, ", "runAsUser: 0, ")
+    )
+    refused = secpolicy_run("--rootfs", str(rootfs), "--pod", str(tmp_path / "root.yaml"))
+    assert refused.returncode == 125
+    assert "K8S201" in refused.stderr or "K8S207" in refused.stderr
