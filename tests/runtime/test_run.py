@@ -274,11 +274,7 @@ def test_gate_and_lint_agree_on_every_k8s201_and_k8s207_fixture(tmp_path: Path) 
                     refused = bool(verdict & {"K8S201", "K8S207"})
                     said = any(target and str(target).endswith(f" {c['name']}") for _, target in linted)
                     checked += 1
-                    if (
-                        refused != said
-                        and not context.user_namespace
-                        and not context.user.name == "ContainerAdministrator"
-                    ):
+                    if refused != said and not context.user_namespace and context.user.name != "ContainerAdministrator":
                         disagree.append(f"{case.relative_to(FIXTURES)} {c['name']}: lint {said}, gate {refused}")
     assert disagree == []
     assert checked >= 9
