@@ -84,15 +84,33 @@ class Engines:
     def for_file(self, path: Path) -> Engine:
         if self.settings.config is not None:
             return self.first  # --config: one configuration for every file
-        from secpolicy import config
 
-        directory = path.parent
-        if directory not in self._nearest:
-            self._nearest[directory] = config.discover(path)
-        found = self._nearest[directory]
+        found = self._nearest_to(path)
         if found not in self.by_config:
             self.by_config[found] = engine_for(found, self.settings)
         return self.by_config[found]
+
+    def _nearest_to(self, path: Path) -> Path | None:
+        """``config.discover`` with every directory's answer remembered (most files share their parents)."""
+        from secpolicy import config
+
+        try:
+            start = path.resolve().parent
+        except (OSError, RuntimeError):
+            return config.discover(path)
+        chain = []
+        directory: Path | None = start
+        while directory is not None and directory not in self._nearest:
+            chain.append(directory)
+            own = config.config_in(directory)
+            if own is not None:
+                self._nearest[directory] = own
+                break
+            directory = directory.parent if directory.parent != directory else None
+        found = self._nearest.get(directory) if directory is not None else None
+        for each in chain:
+            self._nearest.setdefault(each, found)
+        return found
 
 
 def engine_for(cfg_path: Path | None, settings: Settings) -> Engine:

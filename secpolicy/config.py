@@ -127,10 +127,18 @@ def discover(start: Path) -> Path | None:
     if not here.is_dir():
         here = here.parent
     for directory in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            candidate = directory / name
-            if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
-                return candidate
+        found = config_in(directory)
+        if found is not None:
+            return found
+    return None
+
+
+def config_in(directory: Path) -> Path | None:
+    """The config file of this directory itself, if it has one."""
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+            return candidate
     return None
 
 

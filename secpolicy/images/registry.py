@@ -24,20 +24,22 @@ import hashlib
 import ipaddress
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import Message
-from http.client import HTTPMessage
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from secpolicy.images.cache import ImageCache
 from secpolicy.images.config import PLATFORM, ImageConfig, ImageError, check_digest, json_object, parse_config, verify
 from secpolicy.images.credentials import Credential, Credentials
 from secpolicy.images.platform import Platform
 from secpolicy.reference import ImageRef
+
+if TYPE_CHECKING:  # urllib.request pulls in http.client, email and ssl: only a run that asks a registry pays for them
+    import urllib.error
+    import urllib.request
+    from email.message import Message
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -156,6 +158,9 @@ class RegistryClient:
         return check_digest(str(candidates[0].get("digest", "")))
 
     def _get(self, url: str, accept: str, cap: int, scope: str) -> tuple[int, Message, bytes]:
+        import urllib.error
+        import urllib.request
+
         host = urllib.parse.urlsplit(url).netloc
         token = self._tokens.get((host, scope))
         for attempt in range(2):
@@ -176,6 +181,9 @@ class RegistryClient:
         raise ImageError(f"{host} refused the credentials it asked for")
 
     def _authorize(self, host: str, challenge: str, scope: str) -> str:
+        import urllib.error
+        import urllib.request
+
         scheme, _, rest = challenge.partition(" ")
         params = {m[0] or m[2]: m[1] or m[3] for m in _CHALLENGE_PARAM.findall(rest)}
         registry = _HUB_API if host == _HUB_API else host
@@ -238,26 +246,36 @@ def _http_reason(exc: urllib.error.HTTPError, url: str) -> str:
     return f"{path}: HTTP {exc.code}"
 
 
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    """Redirects keep Authorization on the same host only, and never downgrade HTTPS to HTTP."""
-
-    def redirect_request(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: HTTPMessage, newurl: str
-    ) -> urllib.request.Request | None:
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is None:
-            return None
-        old, target = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
-        if old.scheme == "https" and target.scheme != "https" and not is_loopback(target.netloc):
-            raise urllib.error.URLError(f"refused a redirect from HTTPS to {target.scheme}://{target.netloc}")
-        if target.netloc != old.netloc:
-            for name in list(new.headers):
-                if name.lower() == "authorization":
-                    del new.headers[name]
-        return new
-
-
 def _opener(url: str = "") -> urllib.request.OpenerDirector:
     """Proxies from the environment, except for a loopback registry, which a proxy cannot reach."""
+    import urllib.request
+
     direct = is_loopback(urllib.parse.urlsplit(url).netloc)
-    return urllib.request.build_opener(_Redirects(), urllib.request.ProxyHandler({} if direct else None))
+    return urllib.request.build_opener(_redirects()(), urllib.request.ProxyHandler({} if direct else None))
+
+
+@cache
+def _redirects() -> type[urllib.request.HTTPRedirectHandler]:
+    import urllib.error
+    import urllib.request
+    from http.client import HTTPMessage
+
+    class _Redirects(urllib.request.HTTPRedirectHandler):
+        """Redirects keep Authorization on the same host only, and never downgrade HTTPS to HTTP."""
+
+        def redirect_request(
+            self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: HTTPMessage, newurl: str
+        ) -> urllib.request.Request | None:
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is None:
+                return None
+            old, target = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
+            if old.scheme == "https" and target.scheme != "https" and not is_loopback(target.netloc):
+                raise urllib.error.URLError(f"refused a redirect from HTTPS to {target.scheme}://{target.netloc}")
+            if target.netloc != old.netloc:
+                for name in list(new.headers):
+                    if name.lower() == "authorization":
+                        del new.headers[name]
+            return new
+
+    return _Redirects
