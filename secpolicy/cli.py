@@ -566,6 +566,14 @@ def run(
         list[str] | None,
         typer.Option("--cap-drop", metavar="CAP", help="Drop a capability (repeatable; ALL for every one)."),
     ] = None,
+    ambient: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ambient",
+            metavar="CAP",
+            help="Raise a capability of the bounding set as ambient, so a non-root user holds it (repeatable).",
+        ),
+    ] = None,
     privileged: Annotated[
         bool,
         typer.Option(
@@ -629,8 +637,14 @@ def run(
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
     runtime: Annotated[
-        str, typer.Option("--runtime", metavar="runc|crun", help="The OCI runtime that starts the container.")
-    ] = "runc",
+        str,
+        typer.Option(
+            "--runtime",
+            metavar="bundled|runc|crun",
+            help="Who starts the container: the bundled runtime (needs root), or runc or crun given the OCI bundle.",
+        ),
+    ] = "bundled",
+    tty: Annotated[bool, typer.Option("--tty", "-t", help="Give the container a pseudo-terminal.")] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -676,6 +690,7 @@ def run(
         group_add=group_add or [],
         cap_add=_split_ids(cap_add),
         cap_drop=_split_ids(cap_drop),
+        ambient=_split_ids(ambient),
         privileged=privileged,
         read_only=read_only,
         security_opt=security_opt or [],
@@ -702,7 +717,9 @@ def run(
     except planning.PlanError as exc:
         refuse(str(exc))
     violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="K8S201" if pod else "DF101")
-    spec = oci.config(decided) if decided.exec_user is not None else None
+    notes: list[str] = []
+    host = oci.host_bounding()
+    spec = oci.config(decided, terminal=tty, host=host, notes=notes) if decided.exec_user is not None else None
     if dry_run:
         from secpolicy.report import text as text_report
 
@@ -713,6 +730,8 @@ def run(
         if spec is not None:
             typer.echo(json.dumps(spec, indent=2))
         raise typer.Exit(125 if violations and not audit else 0)
+    for note in notes:
+        typer.echo(f"secpolicy: note: {note}", err=True)
     for violation in violations:
         typer.echo(f"secpolicy: {'audit' if audit else 'refused'}: {violation}", err=True)
     if violations and not audit:

@@ -1,4 +1,4 @@
-"""Starting the planned container through an OCI runtime (runc or crun): a bundle, then ``<runtime> run``.
+"""Starting the planned container: the bundled runtime, or an OCI runtime (runc or crun) given a bundle.
 
 The bundle is a private temporary directory holding only ``config.json``;
 the rootfs is referred to by its absolute path.  The runtime's state lives
@@ -14,10 +14,11 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 from typing import Any
 
-RUNTIMES = ("runc", "crun")
+RUNTIMES = ("bundled", "runc", "crun")
 
 
 class LaunchError(Exception):
@@ -25,6 +26,8 @@ class LaunchError(Exception):
 
 
 def run_with(runtime: str, config: dict[str, Any]) -> int:
+    if runtime == "bundled":
+        return run_bundled(config)
     program = shutil.which(runtime)
     if program is None:
         raise LaunchError(f"{runtime} is not installed (apt-get install {runtime})")
@@ -40,3 +43,21 @@ def run_with(runtime: str, config: dict[str, Any]) -> int:
             [program, "--root", state, "run", "--bundle", bundle, name], check=False
         )
         return done.returncode
+
+
+def run_bundled(config: dict[str, Any]) -> int:
+    """The bundled runtime: Linux, as root (it creates namespaces and mounts; rootless needs runc or crun)."""
+    if not sys.platform.startswith("linux"):
+        raise LaunchError("the bundled runtime runs on Linux only")
+    if os.geteuid() != 0:
+        raise LaunchError(
+            "the bundled runtime needs root (namespaces, mounts, capabilities); "
+            "run as root, or use --runtime runc for a rootless runc"
+        )
+    from secpolicy.runtime import bundled, spec
+
+    try:
+        container = spec.read(config)
+        return bundled.Runtime().run(container)
+    except (spec.SpecError, OSError) as exc:
+        raise LaunchError(f"the bundled runtime cannot start: {exc}") from None

@@ -47,6 +47,7 @@ class RunOptions:
     group_add: Sequence[str] = ()
     cap_add: Sequence[str] = ()
     cap_drop: Sequence[str] = ()
+    ambient: Sequence[str] = ()
     privileged: bool = False
     read_only: bool = False
     security_opt: Sequence[str] = ()
@@ -114,6 +115,7 @@ def plan(options: RunOptions, base: StageStart | PodStart | None = None) -> RunP
 
         named = replace(context.user, name=exec_user.name, groups=exec_user.additional_gids)
         context = replace(context, user=named)
+    context = _with_ambient(context, options.ambient)
     env = {"PATH": _DEFAULT_PATH, **base.env}
     if options.hostname:
         env["HOSTNAME"] = options.hostname
@@ -174,7 +176,26 @@ def _pod_plan(options: RunOptions, base: PodStart) -> RunPlan:
     if not context.user.known:
         decided.exec_user = None
     decided.context = replace(context, user=decided.context.user if context.user.known else context.user)
+    decided.context = _with_ambient(decided.context, options.ambient)
     return decided
+
+
+def _with_ambient(context: EffectiveContext, ambient: Sequence[str]) -> EffectiveContext:
+    """``--ambient``: capabilities a non-root user holds after exec (as Podman grants ``--cap-add``)."""
+    if not ambient:
+        return context
+    from dataclasses import replace
+
+    from secpolicy.resolve import capabilities
+
+    bounding = context.capabilities.bounding
+    wanted = {capabilities.normalise(c) for c in ambient}
+    if "" in wanted or "ALL" in wanted:
+        raise PlanError(f"--ambient {' '.join(ambient)}: name known capabilities (NET_BIND_SERVICE, ...)")
+    missing = sorted(wanted - set(bounding))
+    if missing:
+        raise PlanError(f"--ambient {', '.join(missing)}: not in the bounding set (add it with --cap-add)")
+    return replace(context, capabilities=capabilities.held(bounding, context.user, wanted))
 
 
 def _image_root() -> EffectiveUser:
