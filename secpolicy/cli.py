@@ -720,6 +720,8 @@ def run(
     notes: list[str] = []
     host = oci.host_bounding()
     spec = oci.config(decided, terminal=tty, host=host, notes=notes) if decided.exec_user is not None else None
+    for note in notes:
+        typer.echo(f"secpolicy: note: {note}", err=True)
     if dry_run:
         from secpolicy.report import text as text_report
 
@@ -730,8 +732,6 @@ def run(
         if spec is not None:
             typer.echo(json.dumps(spec, indent=2))
         raise typer.Exit(125 if violations and not audit else 0)
-    for note in notes:
-        typer.echo(f"secpolicy: note: {note}", err=True)
     for violation in violations:
         typer.echo(f"secpolicy: {'audit' if audit else 'refused'}: {violation}", err=True)
     if violations and not audit:

@@ -191,12 +191,11 @@ class Runtime:
             lock_imports()
             self.caps.set_pdeathsig(signal.SIGKILL)
             self.caps.set_not_dumpable()
+            self.caps.set_name("secpolicy-init")
             child = os.fork()
             if child == 0:
                 self._container(start)
-            os.close(start.report)
-            if start.tty >= 0:
-                os.close(start.tty)
+            os.closerange(3, _ALL_FDS)  # the caller's descriptors, the report pipe, the pty: nothing stays
             os.chroot(start.empty)
             os.chdir("/")
             os._exit(self._supervise(child, reap_all=True))

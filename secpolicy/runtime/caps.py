@@ -20,15 +20,17 @@ from types import ModuleType
 from secpolicy.resolve.capabilities import ALL_CAPABILITIES
 from secpolicy.runtime.libc import Libc
 
-PYTHON_PRCTL: ModuleType | None
 try:
-    import prctl as PYTHON_PRCTL  # the optional "run" extra
+    import prctl  # the optional "run" extra
+
+    PYTHON_PRCTL: ModuleType | None = prctl
 except ImportError:  # pragma: no cover - depends on what is installed
     PYTHON_PRCTL = None
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
+PR_SET_NAME = 15
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -138,3 +140,10 @@ class Capabilities:
             self.prctl.set_dumpable(False)
         else:
             self.libc.prctl(PR_SET_DUMPABLE, 0)
+
+    def set_name(self, name: str) -> None:
+        if self.prctl is not None:
+            self.prctl.set_name(name)
+        else:
+            buffer = ctypes.create_string_buffer(name.encode()[:15])
+            self.libc.prctl(PR_SET_NAME, ctypes.addressof(buffer))

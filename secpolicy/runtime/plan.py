@@ -170,9 +170,16 @@ def _pod_plan(options: RunOptions, base: PodStart) -> RunPlan:
     start = StageStart(context.user, context.target, base.env, base.workdir, [], base.command)
     who = context.user
     spec_text = options.user or who.spec
-    if spec_text is None and who.known and who.uid is not None:
-        spec_text = f"{who.uid}:{who.gid}" if who.gid is not None else str(who.uid)
-    decided = plan(replace(options, user=spec_text if who.known else None), start)
+    pod_groups: tuple[str, ...] = ()
+    if not options.user and who.known and who.uid is not None:
+        # as containerd: the uid's memberships in the image's /etc/group, then supplementalGroups and
+        # fsGroup; runAsGroup (when set) replaces the passwd group but not the memberships
+        spec_text = str(who.uid)
+        pod_groups = tuple(str(g) for g in who.groups or ())
+    group_add = (*options.group_add, *pod_groups)
+    decided = plan(replace(options, user=spec_text if who.known else None, group_add=group_add), start)
+    if not options.user and who.known and who.gid is not None and decided.exec_user is not None:
+        decided.exec_user = replace(decided.exec_user, gid=who.gid)
     if not context.user.known:
         decided.exec_user = None
     decided.context = replace(context, user=decided.context.user if context.user.known else context.user)

@@ -4,47 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, is_root
+from conftest import ROOT
+from containers import make_rootfs, needs_runc, secpolicy_run
+from containers import secpolicy_run as run_it
 from helpers import FIXTURES, lint_case
 
 from secpolicy import config as config_module
 from secpolicy.runtime import gate
 from secpolicy.runtime.plan import PlanError, RunOptions, RunPlan, from_dockerfile, plan
 
-BUSYBOX = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.exists(p)), None)
 SPEC = ROOT / "tests" / "data" / "runtime-spec"
 
 
 @pytest.fixture
 def rootfs(tmp_path: Path) -> Path:
-    root = tmp_path / "rootfs"
-    for d in ("bin", "etc", "proc", "dev", "sys", "tmp"):
-        (root / d).mkdir(parents=True)
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
-    (root / "etc" / "group").write_text("root:x:0:\napp:x:1000:\nwheel:x:10:app\n")
-    if BUSYBOX is not None:
-        shutil.copy(BUSYBOX, root / "bin" / "busybox")
-        for name in ("sh", "id", "cat", "grep", "touch", "echo"):
-            (root / "bin" / name).symlink_to("busybox")
-    return root
-
-
-def secpolicy_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secpolicy", "run", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return make_rootfs(tmp_path / "rootfs")
 
 
 def validator() -> object:
@@ -63,7 +42,7 @@ def validator() -> object:
 
 def test_plan_resolves_the_user_and_the_caps(rootfs: Path) -> None:
     decided = plan(RunOptions(rootfs, ["/bin/id"], user="app", cap_drop=["ALL"], cap_add=["NET_BIND_SERVICE"]))
-    assert (decided.context.user.uid, decided.context.user.gid, decided.context.user.groups) == (1000, 1000, (10,))
+    assert (decided.context.user.uid, decided.context.user.gid, decided.context.user.groups) == (1000, 1000, (10, 29))
     assert decided.context.capabilities.bounding == ("NET_BIND_SERVICE",)
     assert decided.context.capabilities.effective == ()  # a non-root user holds nothing after exec
     assert gate.judge(decided, {}) == []
@@ -163,7 +142,7 @@ def test_dry_run_prints_a_valid_oci_config(rootfs: Path) -> None:
     spec = json.loads(result.stdout[result.stdout.index("{") :])
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in check.iter_errors(spec)]  # type: ignore[attr-defined]
     assert errors == []
-    assert spec["process"]["user"] == {"uid": 1000, "gid": 1000, "additionalGids": [10]}
+    assert spec["process"]["user"] == {"uid": 1000, "gid": 1000, "additionalGids": [10, 29]}
     assert spec["process"]["capabilities"]["bounding"] == []
     assert spec["process"]["noNewPrivileges"] is True
     assert spec["root"]["readonly"] is True
@@ -179,18 +158,24 @@ def test_dry_run_prints_a_valid_oci_config(rootfs: Path) -> None:
     privileged = json.loads(audited.stdout[audited.stdout.index("{") :])
     assert list(check.iter_errors(privileged)) == []  # type: ignore[attr-defined]
     assert "maskedPaths" not in privileged["linux"]
-    assert len(privileged["process"]["capabilities"]["bounding"]) == 41
+    from secpolicy.runtime.oci import host_bounding
+
+    host = host_bounding()
+    assert host is not None
+    assert len(privileged["process"]["capabilities"]["bounding"]) == len(host)  # all 41 the host still has
+    if len(host) < 41:
+        assert "this host's bounding set lacks" in audited.stderr
 
 
-needs_runc = pytest.mark.skipif(
-    not is_root() or shutil.which("runc") is None or BUSYBOX is None,
-    reason="needs root, runc and a static busybox (dev.sh test installs runc and busybox-static as root)",
-)
+BOTH = pytest.mark.parametrize("runtime", ["runc", "bundled"])
 
 
 @needs_runc
-def test_runc_starts_exactly_the_decision(rootfs: Path) -> None:
+@BOTH
+def test_the_runtime_starts_exactly_the_decision(rootfs: Path, runtime: str) -> None:
     status = secpolicy_run(
+        "--runtime",
+        runtime,
         "--rootfs",
         str(rootfs),
         "--user",
@@ -205,7 +190,7 @@ def test_runc_starts_exactly_the_decision(rootfs: Path) -> None:
         "id; grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
     )
     assert status.returncode == 0, status.stderr
-    assert "uid=1000(app) gid=1000(app) groups=10(wheel)" in status.stdout
+    assert "uid=1000(app) gid=1000(app) groups=10(wheel),29(audio)" in status.stdout
     lines = dict(line.split(":\t") for line in status.stdout.splitlines() if ":\t" in line)
     assert lines["CapBnd"] == "0000000000000400"  # NET_BIND_SERVICE only
     assert lines["CapEff"] == lines["CapPrm"] == lines["CapAmb"] == "0000000000000000"
@@ -213,7 +198,11 @@ def test_runc_starts_exactly_the_decision(rootfs: Path) -> None:
 
 
 @needs_runc
-def test_runc_exit_codes_refusals_and_read_only(rootfs: Path, tmp_path: Path) -> None:
+@BOTH
+def test_exit_codes_refusals_and_read_only(rootfs: Path, tmp_path: Path, runtime: str) -> None:
+    def secpolicy_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_it("--runtime", runtime, *args)
+
     assert secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "--", "/bin/sh", "-c", "exit 7").returncode == 7
     refused = secpolicy_run("--rootfs", str(rootfs), "--", "/bin/id")
     assert refused.returncode == 125
@@ -281,7 +270,11 @@ def test_gate_and_lint_agree_on_every_k8s201_and_k8s207_fixture(tmp_path: Path) 
 
 
 @needs_runc
-def test_runc_runs_a_pod_container_with_its_security_context(rootfs: Path, tmp_path: Path) -> None:
+@BOTH
+def test_a_pod_container_runs_with_its_security_context(rootfs: Path, tmp_path: Path, runtime: str) -> None:
+    def secpolicy_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_it("--runtime", runtime, *args)
+
     (tmp_path / "pod.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
         "  securityContext: {runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true}\n"

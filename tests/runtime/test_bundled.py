@@ -1,0 +1,353 @@
+"""The bundled runtime against runc: the same /proc/self/status for every profile, and what a container can do."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from containers import make_rootfs, needs_root, needs_runc, secpolicy_run, status_lines
+
+STATUS = ["/bin/grep", "-E", "^(Uid|Gid|Groups|Cap...|NoNewPrivs|Seccomp):", "/proc/self/status"]
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+    "  securityContext: {runAsUser: 1000, runAsGroup: 1000, supplementalGroups: [4242], fsGroup: 2000}\n"
+    "  containers:\n  - name: api\n    image: busybox:1.36\n"
+    "    securityContext: {capabilities: {drop: [ALL], add: [NET_BIND_SERVICE, KILL]}}\n"
+)
+ALLOW_ALL = "run:\n  require-non-root: false\n  allow-privileged: true\n"
+
+# (name, flags); each runs `grep ... /proc/self/status` under both runtimes
+PROFILES = [
+    ("root with the default set", []),
+    ("root, drop ALL", ["--cap-drop", "ALL"]),
+    ("root, drop ALL, add NET_BIND_SERVICE", ["--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE"]),
+    ("root, add SYS_ADMIN and NET_ADMIN", ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN"]),
+    ("uid 1000 with the default set", ["--user", "1000"]),
+    ("uid 1000 with additional groups", ["--user", "1000:1000", "--group-add", "10", "--group-add", "audio"]),
+    (
+        "uid 1000 with ambient NET_BIND_SERVICE",
+        ["--user", "1000", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--ambient", "NET_BIND_SERVICE"],
+    ),
+    ("uid 1000, no_new_privs on", ["--user", "1000", "--security-opt", "no-new-privileges"]),
+    ("root, no_new_privs on", ["--security-opt", "no-new-privileges"]),
+    ("uid 1000, no_new_privs off, drop ALL", ["--user", "1000", "--cap-drop", "ALL"]),
+    ("read-only root", ["--read-only"]),
+    ("a named user from the rootfs' passwd", ["--user", "app"]),
+    ("a name for the group too", ["--user", "nobody:wheel"]),
+    ("privileged when allowed", ["--privileged", "--config", "{allow_all}"]),
+    ("a pod container: pod-level runAsUser, container-level caps", ["--pod", "{pod}", "--container", "api"]),
+]
+
+
+@pytest.fixture(scope="module")
+def rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_rootfs(tmp_path_factory.mktemp("bundled") / "rootfs")
+
+
+def _flags(flags: list[str], tmp: Path) -> list[str]:
+    (tmp / "pod.yaml").write_text(POD)
+    (tmp / "allow.yaml").write_text(ALLOW_ALL)
+    return [f.format(pod=tmp / "pod.yaml", allow_all=tmp / "allow.yaml") for f in flags]
+
+
+@needs_runc
+@needs_root
+@pytest.mark.parametrize(("name", "flags"), PROFILES, ids=[p[0] for p in PROFILES])
+def test_the_same_status_as_runc(name: str, flags: list[str], rootfs: Path, tmp_path: Path) -> None:
+    args = ["--rootfs", str(rootfs), "--audit", *_flags(flags, tmp_path), "--"]
+    seen = {}
+    for runtime in ("runc", "bundled"):
+        result = secpolicy_run(*args[:-1], "--runtime", runtime, "--", *STATUS)
+        assert result.returncode == 0, f"{runtime}: {result.stderr}"
+        seen[runtime] = status_lines(result.stdout)
+    assert len(seen["runc"]) == 10, seen["runc"]
+    assert seen["bundled"] == seen["runc"]
+
+
+@needs_runc
+@needs_root
+def test_the_profiles_hold_what_the_kernel_gives(rootfs: Path, tmp_path: Path) -> None:
+    """Absolute values, so that the two runtimes cannot agree on something wrong."""
+
+    def status(*flags: str) -> dict[str, str]:
+        result = secpolicy_run("--rootfs", str(rootfs), "--audit", *_flags(list(flags), tmp_path), "--", *STATUS)
+        assert result.returncode == 0, result.stderr
+        return status_lines(result.stdout)
+
+    docker = "00000000a80425fb"
+    root = status()
+    assert (root["Uid"], root["CapPrm"], root["CapEff"], root["CapBnd"]) == ("0\t0\t0\t0", docker, docker, docker)
+    app = status("--user", "1000")
+    assert (app["CapPrm"], app["CapEff"], app["CapBnd"], app["CapAmb"]) == ("0" * 16, "0" * 16, docker, "0" * 16)
+    ambient = status(
+        "--user", "1000", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--ambient", "NET_BIND_SERVICE"
+    )
+    assert {ambient[k] for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == {"0000000000000400"}
+    groups = status("--user", "app")
+    assert (groups["Uid"], groups["Groups"]) == ("1000\t1000\t1000\t1000", "10 29")
+    pod = status("--pod", "{pod}")
+    # as containerd: the user's /etc/group memberships, then supplementalGroups and fsGroup
+    assert (pod["Uid"].split()[0], pod["Gid"].split()[0], pod["Groups"]) == ("1000", "1000", "10 29 2000 4242")
+    assert pod["CapBnd"] == "0000000000000420"  # NET_BIND_SERVICE and KILL
+    assert status("--security-opt", "no-new-privileges")["NoNewPrivs"] == "1"
+
+
+@needs_root
+def test_port_80_binds_as_uid_1000_only_with_net_bind_service(rootfs: Path) -> None:
+    listen = ["/bin/sh", "-c", "nc -l -p 80 & pid=$!; sleep 0.3; kill $pid 2>/dev/null && echo bound"]
+    granted = secpolicy_run(
+        "--rootfs",
+        str(rootfs),
+        "--user",
+        "1000",
+        "--cap-drop",
+        "ALL",
+        "--cap-add",
+        "NET_BIND_SERVICE",
+        "--ambient",
+        "NET_BIND_SERVICE",
+        "--",
+        *listen,
+    )
+    assert (granted.returncode, granted.stdout.strip()) == (0, "bound"), granted.stderr
+    bounded_only = secpolicy_run(
+        "--rootfs", str(rootfs), "--user", "1000", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--", *listen
+    )
+    assert bounded_only.stdout.strip() == ""  # in the bounding set is not held: nc cannot bind
+    assert "denied" in bounded_only.stderr.lower()
+
+
+@needs_root
+def test_the_init_is_pid_1_and_reaps_zombies(rootfs: Path) -> None:
+    script = (
+        "echo ppid=$PPID; cat /proc/1/comm;"
+        "(sleep 0.1 &); sleep 0.6;"  # the sleep is orphaned to pid 1, exits, and must be reaped there
+        "grep -l '^State:.Z' /proc/[0-9]*/status | wc -l"
+    )
+    result = secpolicy_run("--rootfs", str(rootfs), "--user", "1000", "--", "/bin/sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ppid=1", "secpolicy-init", "0"]
+
+
+@needs_root
+def test_exit_codes(rootfs: Path) -> None:
+    def code(*command: str) -> int:
+        return secpolicy_run("--rootfs", str(rootfs), "--user", "1000", "--", *command).returncode
+
+    assert code("/bin/sh", "-c", "exit 7") == 7
+    assert code("/bin/sh", "-c", "kill -KILL $$") == 128 + 9
+    assert code("/bin/sh", "-c", "kill -TERM $$") == 128 + 15
+    assert code("no-such-command") == 127
+    (rootfs / "plain").write_text("not a program\n")
+    assert code("/plain") == 126
+    (rootfs / "plain").unlink()
+
+
+@needs_root
+def test_a_signal_to_secpolicy_run_reaches_the_command(rootfs: Path) -> None:
+    script = "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done"
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secpolicy",
+            "run",
+            "--rootfs",
+            str(rootfs),
+            "-u",
+            "1000",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert (proc.returncode, out.strip()) == (3, "got TERM"), err
+
+
+@needs_root
+def test_a_tty_when_asked(rootfs: Path) -> None:
+    script = ["/bin/sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo terminal || echo none"]
+    with_tty = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "-t", "--", *script, stdin=subprocess.DEVNULL)
+    assert (with_tty.returncode, with_tty.stdout.strip()) == (0, "terminal"), with_tty.stderr
+    plain = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "--", *script, stdin=subprocess.DEVNULL)
+    assert plain.stdout.strip() == "none"
+
+
+@needs_root
+def test_stdin_passes_through(rootfs: Path) -> None:
+    result = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "--", "/bin/cat", input="hello\n")
+    assert (result.returncode, result.stdout) == (0, "hello\n")
+
+
+# adversarial: each of these succeeds on a naive runtime
+
+
+@needs_root
+def test_modules_planted_in_the_rootfs_never_run(tmp_path: Path) -> None:
+    import sysconfig
+
+    root = make_rootfs(tmp_path / "trap")
+    trap = "import os\nos.write(2, b'TRAP: ' + __name__.encode() + b' ran in the runtime\\n')\nos._exit(99)\n"
+    places = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], *sys.path[1:]}
+    for place in places:
+        if not place or not place.startswith("/"):
+            continue
+        directory = root / place.lstrip("/")
+        directory.mkdir(parents=True, exist_ok=True)
+        for module in ("warnings", "os", "prctl", "ctypes", "shutil", "subprocess", "linecache", "traceback"):
+            (directory / f"{module}.py").write_text(trap)
+        (directory / "encodings").mkdir(exist_ok=True)
+        (directory / "encodings" / "__init__.py").write_text(trap)
+    for command in (["sh", "-c", "echo fine"], ["no-such-command"], ["/bin/sh", "-c", "exit 4"]):
+        result = secpolicy_run("--rootfs", str(root), "-u", "1000", "--", *command)
+        assert "TRAP" not in result.stderr + result.stdout
+        assert result.returncode != 99
+    cwd_error = secpolicy_run("--rootfs", str(root), "-u", "1000", "-w", "/nowhere/at/all", "--", "true")
+    assert cwd_error.returncode == 125
+    assert "TRAP" not in cwd_error.stderr
+    assert "working directory" in cwd_error.stderr
+
+
+@needs_root
+def test_only_stdio_and_no_ignored_or_blocked_signal_reach_the_command(rootfs: Path) -> None:
+    leaked = os.open("/", os.O_RDONLY)  # a host directory, inheritable: what CVE-2024-21626 used
+    try:
+        os.set_inheritable(leaked, True)
+
+        def hostile() -> None:  # the caller ignores and blocks signals, and passes the fd on
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGALRM})
+
+        result = secpolicy_run(
+            "--rootfs",
+            str(rootfs),
+            "-u",
+            "1000",
+            "--",
+            "/bin/sh",
+            "-c",
+            "ls /proc/self/fd; grep -E '^Sig(Ign|Blk)' /proc/self/status; readlink /proc/self/cwd",
+            pass_fds=(leaked,),
+            preexec_fn=hostile,
+        )
+    finally:
+        os.close(leaked)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert lines[:4] == ["0", "1", "2", "3"]  # 3 is ls's own directory
+    assert "SigIgn:\t0000000000000000" in lines
+    assert "SigBlk:\t0000000000000000" in lines
+    assert lines[-2] == "/"
+
+
+@needs_root
+def test_no_host_process_or_mount_is_visible(rootfs: Path) -> None:
+    result = secpolicy_run(
+        "--rootfs", str(rootfs), "--", "/bin/sh", "-c", "ls -d /proc/[0-9]*; echo ---; cat /proc/self/mountinfo"
+    )
+    pids, _, mounts = result.stdout.partition("---\n")
+    assert sorted(p.rsplit("/", 1)[1] for p in pids.split()) <= ["1", "2", "3", "4", "5"]
+    assert str(rootfs) not in mounts
+    assert " /work" not in mounts
+    assert " /home" not in mounts
+    assert len(mounts.splitlines()) < 40
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [("proc", "/etc"), ("dev", "/"), ("sys", "../../../../../.."), ("dev", "/tmp/../../etc")],
+)
+@needs_root
+def test_symlinked_mount_targets_are_refused_not_followed(tmp_path: Path, link: str, target: str) -> None:
+    root = make_rootfs(tmp_path / "links")
+    (root / link).rmdir()
+    (root / link).symlink_to(target)
+    before = Path("/proc/self/mountinfo").read_text().count("\n")
+    etc = sorted(os.listdir("/etc"))
+    result = secpolicy_run("--rootfs", str(root), "-u", "1000", "--", "/bin/true")
+    assert result.returncode == 125
+    assert "symbolic link" in result.stderr
+    assert Path("/proc/self/mountinfo").read_text().count("\n") == before
+    assert sorted(os.listdir("/etc")) == etc
+
+
+@needs_root
+def test_bind_mount_targets_and_names_stay_in_the_rootfs(tmp_path: Path) -> None:
+    root = make_rootfs(tmp_path / "binds")
+    (root / "data").symlink_to("/etc")  # inside the container this is the rootfs' own /etc
+    (root / "host" / "etc").mkdir(parents=True)
+    (root / "host" / "etc" / "passwd").write_text("app2:x:2000:2000::/:/bin/sh\n")
+    (root / "etc" / "passwd").unlink()
+    (root / "etc" / "passwd").symlink_to("/host/etc/passwd")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "file").write_text("mounted\n")
+    config = tmp_path / "secpolicy.yaml"
+    config.write_text(f"run:\n  allowed-bind-mounts: [{source}]\n")
+    host_etc = sorted(os.listdir("/etc"))
+    result = secpolicy_run(
+        "--rootfs",
+        str(root),
+        "--config",
+        str(config),
+        "-u",
+        "app2",
+        "-v",
+        f"{source}:/data:ro",
+        "--",
+        "/bin/sh",
+        "-c",
+        "id -u; cat /etc/file; touch /etc/file 2>/dev/null || echo read-only",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2000", "mounted", "read-only"]
+    assert sorted(os.listdir("/etc")) == host_etc
+    assert not (Path("/etc") / "file").exists()
+    assert "file" not in os.listdir(root / "etc")  # unmounted again with the container's namespace
+    daemon = secpolicy_run("--rootfs", str(root), "-u", "daemon", "--", "/bin/true")
+    assert daemon.returncode == 125  # the host has a daemon user; the rootfs (through its link) does not
+    assert "daemon" in daemon.stderr
+
+
+@needs_root
+def test_the_host_interpreter_is_out_of_reach(rootfs: Path) -> None:
+    interpreter = os.path.realpath(sys.executable)
+    before = hashlib.sha256(Path(interpreter).read_bytes()).hexdigest()
+    probe = (
+        "cat /proc/1/exe >/dev/null 2>&1 && echo read-exe;"
+        "echo x >> /proc/1/exe 2>/dev/null && echo wrote-exe;"
+        "ls /proc/1/root/ >/dev/null 2>&1 && echo saw-root;"
+        "readlink /proc/1/fd/0 >/dev/null 2>&1 && echo saw-fd;"
+        "readlink /proc/1/cwd >/dev/null 2>&1 && echo saw-cwd;"
+        "cat /proc/1/environ >/dev/null 2>&1 && echo saw-environ;"
+        "[ $(ls /proc/1/fd | wc -l) = 3 ] || echo init-holds-more-than-stdio;"
+        "echo done"
+    )
+    result = secpolicy_run("--rootfs", str(rootfs), "--audit", "--", "/bin/sh", "-c", probe)
+    assert result.stdout.split() == ["done"], result.stderr  # root with Docker's default set, and still nothing
+    for command in (["/proc/self/exe", "-c", "print(1)"], ["/proc/1/exe"]):
+        refused = secpolicy_run("--rootfs", str(rootfs), "--audit", "--", *command)
+        assert refused.returncode in (126, 127)
+    (rootfs / "script").write_text("#!/proc/self/exe\nprint('escaped')\n")
+    (rootfs / "script").chmod(0o755)
+    script = secpolicy_run("--rootfs", str(rootfs), "--audit", "--", "/script")
+    assert script.returncode == 126
+    assert "/proc" in script.stderr
+    assert "escaped" not in script.stdout
+    (rootfs / "script").unlink()
+    time.sleep(0.1)
+    assert hashlib.sha256(Path(interpreter).read_bytes()).hexdigest() == before
