@@ -24,6 +24,10 @@ container's PATH by this module, never by ``os.execvp`` (which imports).
 A failure before exec reaches the caller through a close-on-exec pipe as
 ``CODE:message``: 125 for the runtime, 126 for a command that cannot be
 run, 127 for one that is not there.
+
+What runs only in the container's processes is left out of line coverage
+(it cannot write coverage data there); tests/runtime/test_bundled.py checks
+what it does, from outside.
 """
 
 from __future__ import annotations
@@ -185,7 +189,7 @@ class Runtime:
             if status is not None:
                 return exit_code(status)
 
-    def _init(self, start: _Start) -> NoReturn:
+    def _init(self, start: _Start) -> NoReturn:  # pragma: no cover - in the container's process
         """Pid 1 of the container's pid namespace."""
         try:
             lock_imports()
@@ -202,7 +206,7 @@ class Runtime:
         except BaseException as exc:  # whatever it is, the caller hears of it
             _report(start.report, 125, f"the init failed: {exc}")
 
-    def _container(self, start: _Start) -> NoReturn:
+    def _container(self, start: _Start) -> NoReturn:  # pragma: no cover - in the container's process
         c = start.container
         step = "the namespaces"
         try:

@@ -10,6 +10,10 @@ under ``/dev``) must be on ordinary directories: a rootfs whose ``/proc`` or
 ``/dev`` is a symbolic link is refused, as runc refuses it, rather than
 followed.  Masked files are covered by the ``/dev/null`` this runtime
 created, checked to be the character device 1:3 before use.
+
+What runs only in the container's processes is left out of line coverage
+(it cannot write coverage data there); tests/runtime/test_bundled.py checks
+what it does, from outside.
 """
 
 from __future__ import annotations
@@ -103,11 +107,13 @@ class Filesystem:
             raise FsError(f"mount point {path} in the rootfs is a directory, the source is a file")
         return fd
 
-    def _flags_of(self, fd: int) -> int:
+    def _flags_of(self, fd: int) -> int:  # pragma: no cover - in the container's process
         have = os.fstatvfs(fd).f_flag
         return sum(flag for st, flag in _KEPT_FLAGS if have & st)
 
-    def remount(self, root: int, path: str, resolve: int, flags: int) -> None:
+    def remount(
+        self, root: int, path: str, resolve: int, flags: int
+    ) -> None:  # pragma: no cover - in the container's process
         fd = self.open_in(root, path, resolve)  # the new mount, not the directory under it
         try:
             kept = self._flags_of(fd)
@@ -155,7 +161,7 @@ class Filesystem:
         if extra:
             self.remount(root, mount.destination, resolve, extra | (mount.flags & libc.MS_REC))
 
-    def populate_dev(self, root: int) -> None:
+    def populate_dev(self, root: int) -> None:  # pragma: no cover - in the container's process
         dev = self.open_in(root, "dev", _STRICT, os.O_PATH | os.O_DIRECTORY)
         try:
             for name, major, minor in _DEVICES:
@@ -173,7 +179,7 @@ class Filesystem:
             raise FsError("/dev/null in the container is not the null device")
         return fd
 
-    def prepare(self, container: Container) -> None:
+    def prepare(self, container: Container) -> None:  # pragma: no cover - in the container's process
         """Mounts, ``pivot_root``, masked and read-only paths, a read-only root: the container's whole view."""
         lc = self.lc
         lc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
@@ -198,7 +204,7 @@ class Filesystem:
         finally:
             os.close(root)
 
-    def _protect(self, root: int, container: Container) -> None:
+    def _protect(self, root: int, container: Container) -> None:  # pragma: no cover - in the container's process
         null = self.devnull(root) if container.masked_paths else -1
         try:
             for path in container.masked_paths:
