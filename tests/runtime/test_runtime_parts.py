@@ -164,7 +164,7 @@ def test_paths_in_the_rootfs_never_leave_it(tmp_path: Path) -> None:
         (root / "dev" / "null").write_text("")
         with pytest.raises(FsError, match="not the null device"):
             files.devnull(fd)
-        with pytest.raises(OSError, match="open /proc/x") as raised:
+        with pytest.raises(OSError, match="proc/x") as raised:
             files.open_in(fd, "/proc/x", libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_SYMLINKS)
         assert raised.value.errno == errno.ELOOP
     finally:
