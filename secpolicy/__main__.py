@@ -1,3 +1,3 @@
-from secpolicy.cli import main
+from secpolicy.entry import main
 
 raise SystemExit(main())

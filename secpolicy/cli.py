@@ -663,34 +663,16 @@ def run(
     by the run: policy of secpolicy.yaml, and handed to runc or crun as an
     OCI bundle. The exit code is the command's.
     """
-    import json
+    from secpolicy.runtime.command import RunRequest, execute
 
-    from secpolicy import config
-    from secpolicy.runtime import gate, oci
-    from secpolicy.runtime import plan as planning
-    from secpolicy.runtime.launch import RUNTIMES, LaunchError, run_with
-
-    def refuse(message: str) -> NoReturn:
-        typer.echo(f"secpolicy: {message}", err=True)
-        raise typer.Exit(125)
-
-    if runtime not in RUNTIMES:
-        refuse(f"--runtime {runtime}: use {' or '.join(RUNTIMES)}")
-    if not rootfs.is_dir():
-        refuse(f"--rootfs {rootfs}: not a directory")
-    cfg_path = config_file or config.discover(Path.cwd())
-    try:
-        cfg = config.load(cfg_path) if cfg_path else config.Config()
-    except config.ConfigError as exc:
-        refuse(str(exc))
-    options = planning.RunOptions(
-        rootfs=rootfs,
+    request = RunRequest(
         command=command or [],
+        rootfs=rootfs,
         user=user,
         group_add=group_add or [],
-        cap_add=_split_ids(cap_add),
-        cap_drop=_split_ids(cap_drop),
-        ambient=_split_ids(ambient),
+        cap_add=cap_add or [],
+        cap_drop=cap_drop or [],
+        ambient=ambient or [],
         privileged=privileged,
         read_only=read_only,
         security_opt=security_opt or [],
@@ -700,49 +682,19 @@ def run(
         hostname=hostname,
         network=network,
         tmpfs=tmpfs or [],
-        volumes=volume or [],
+        volume=volume or [],
         dockerfile=dockerfile,
-        target=_one_target(target),
-        runtime=cfg.runtime if cfg.runtime in ("docker", "containerd") else "docker",
+        pod=pod,
+        container=container,
+        target=target or [],
+        build_arg=build_arg or [],
+        runtime=runtime,
+        tty=tty,
+        dry_run=dry_run,
+        audit=audit,
+        config_file=config_file,
     )
-    try:
-        if dockerfile and pod:
-            refuse("--from and --pod: give one of them")
-        start: planning.StageStart | planning.PodStart | None = None
-        if dockerfile:
-            start = planning.from_dockerfile(dockerfile, options.target, _build_args(build_arg), cfg)
-        elif pod:
-            start = planning.from_pod(pod, container, cfg, cfg.runtime)
-        decided = planning.plan(options, start)
-    except planning.PlanError as exc:
-        refuse(str(exc))
-    violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="K8S201" if pod else "DF101")
-    notes: list[str] = []
-    host = oci.host_bounding()
-    spec = oci.config(decided, terminal=tty, host=host, notes=notes) if decided.exec_user is not None else None
-    for note in notes:
-        typer.echo(f"secpolicy: note: {note}", err=True)
-    if dry_run:
-        from secpolicy.report import text as text_report
-
-        typer.echo(text_report.contexts([decided.context]).rstrip())
-        typer.echo(f"command       {planning.quote(decided.args)}")
-        verdict = "refused" if violations else "allowed"
-        typer.echo(f"verdict       {verdict}" + "".join(f"\n  {v}" for v in violations))
-        if spec is not None:
-            typer.echo(json.dumps(spec, indent=2))
-        raise typer.Exit(125 if violations and not audit else 0)
-    for violation in violations:
-        typer.echo(f"secpolicy: {'audit' if audit else 'refused'}: {violation}", err=True)
-    if violations and not audit:
-        raise typer.Exit(125)
-    if spec is None:
-        refuse("the user cannot be resolved, so there is nothing to start")
-    try:
-        code = run_with(runtime, spec)
-    except LaunchError as exc:
-        refuse(str(exc))
-    raise typer.Exit(code)
+    raise typer.Exit(execute(request))
 
 
 config_app = typer.Typer(

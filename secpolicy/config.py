@@ -19,11 +19,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secpolicy.images.sources import SourceSpec, parse_spec
-from secpolicy.kube.workloads import WorkloadKind, group_of
-from secpolicy.reference import ImageRef, InvalidReference, parse
+if TYPE_CHECKING:  # loaded where they are used: secpolicy run reads a config without them
+    from secpolicy.images.sources import SourceSpec
+    from secpolicy.kube.workloads import WorkloadKind
+    from secpolicy.reference import ImageRef
 
 CONFIG_NAMES = ("secpolicy.yaml", ".secpolicy.yaml", "pyproject.toml")
 MAX_CONFIG = 1024 * 1024
@@ -372,6 +373,9 @@ def _explain(error: Any) -> tuple[tuple[str | int, ...], str]:
 
 
 def _build(config: Config, data: dict[str, Any], lines: Lines) -> None:
+    from secpolicy.images.sources import parse_spec
+    from secpolicy.kube.workloads import WorkloadKind
+
     path = config.path
     assert path is not None  # noqa: S101 - load() sets it
     fail: Callable[[tuple[str | int, ...], str], ConfigError] = lambda where, why: _fail(path, lines, where, why)  # noqa: E731
@@ -455,6 +459,8 @@ _DOTTED = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 def _group(api_version: str) -> str:
     """``apps/v1`` -> apps, ``v1`` -> "" (core), ``argoproj.io`` (a group alone) -> itself."""
     if "/" in api_version:
+        from secpolicy.kube.workloads import group_of
+
         return group_of(api_version)
     return "" if re.fullmatch(r"v[0-9]+(?:(?:alpha|beta)[0-9]+)?", api_version) else api_version
 
@@ -470,6 +476,8 @@ def _image_entry(
     lines: Lines,
     fail: Callable[[tuple[str | int, ...], str], ConfigError],
 ) -> ImageEntry:
+    from secpolicy.reference import InvalidReference, parse
+
     where = ("images", name)
     try:
         ref = parse(name)

@@ -9,13 +9,8 @@ command's (128+N for a signal, as runc reports it).
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 from typing import Any
 
 RUNTIMES = ("bundled", "runc", "crun")
@@ -28,6 +23,12 @@ class LaunchError(Exception):
 def run_with(runtime: str, config: dict[str, Any]) -> int:
     if runtime == "bundled":
         return run_bundled(config)
+    import json  # the OCI runtimes' path only: the bundled one starts faster without these
+    import secrets
+    import shutil
+    import subprocess
+    import tempfile
+
     program = shutil.which(runtime)
     if program is None:
         raise LaunchError(f"{runtime} is not installed (apt-get install {runtime})")
