@@ -16,7 +16,12 @@ find_python() {
 }
 
 setup() {
-  local stamp=.venv/.installed
+  # the run extra (python-prctl) builds against libcap's headers; without them the runtime uses ctypes alone
+  local extras=dev stamp=.venv/.installed
+  if [ -f /usr/include/sys/capability.h ]; then
+    extras=dev,run
+    stamp=.venv/.installed-run
+  fi
   if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
     return 0
   fi
@@ -34,18 +39,26 @@ setup() {
     fi
   fi
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  if ! .venv/bin/python -m pip install --quiet -e ".[$extras]"; then
+    [ "$extras" = dev,run ] || exit 1
+    echo "dev.sh: python-prctl did not build (it needs a C compiler and Python's headers): the runtime uses ctypes alone" >&2
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    stamp=.venv/.installed
+  fi
   touch "$stamp"
 }
 
 # Debian packages the tests use (a real registry, skopeo for real layouts and archives, openssl to sign
-# registry tokens, runc and a static busybox for secpolicy run); installed when running as root with apt (CI), else those tests skip and say why
+# registry tokens; runc, crun and a static busybox for secpolicy run, libcap-dev to build python-prctl);
+# installed when running as root with apt (CI), else those tests skip and say why
 test_tools() {
   local missing=()
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v runc >/dev/null 2>&1 || missing+=(runc)
+  command -v crun >/dev/null 2>&1 || missing+=(crun)
+  [ -f /usr/include/sys/capability.h ] || missing+=(libcap-dev)
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -69,8 +82,8 @@ case "$task" in
     .venv/bin/secpolicy resolve examples
     ;;
   test)
-    setup
     test_tools
+    setup
     .venv/bin/ruff check secpolicy tests bench
     .venv/bin/ruff format --check secpolicy tests bench
     .venv/bin/mypy
@@ -84,6 +97,7 @@ case "$task" in
     .venv/bin/python -m secpolicy.docs
     ;;
   bench)
+    test_tools
     setup
     .venv/bin/python bench/run.py "${@:2}"
     ;;

@@ -12,7 +12,9 @@ case).  Wall-clock times on a shared 2-core machine are noisy: the best of
 (``bench/pathological.py``): time per input at 1x and 4x size, and the growth
 ratio, which must stay at or under 5.  The Kubernetes section
 (``bench/kube.py``) runs in between: PSA fixtures plus generated manifests
-against ``checkov --framework kubernetes``, and its linear growth.
+against ``checkov --framework kubernetes``, and its linear growth.  The
+runtime section (``bench/runtime.py``, as root) starts ``/bin/true`` under
+``secpolicy run``, runc and crun, and the bundled runtime in process.
 """
 
 from __future__ import annotations
@@ -194,6 +196,8 @@ def main() -> int:
     subprocess.run([sys.executable, str(HERE / "context.py"), "--repeat", str(args.repeat)], check=False)
     print("\n== base images from a registry, warm cache (bench/images.py)")
     subprocess.run([sys.executable, str(HERE / "images.py"), "--repeat", str(args.repeat)], check=False)
+    print("\n== secpolicy run against runc and crun (bench/runtime.py)")
+    subprocess.run([sys.executable, str(HERE / "runtime.py")], check=False)
     print("\n== Kubernetes manifests (bench/kube.py)")
     kube = subprocess.run([sys.executable, str(HERE / "kube.py"), "--repeat", str(args.repeat)], check=False).returncode
     if args.no_pathological:

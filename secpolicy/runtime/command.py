@@ -132,7 +132,7 @@ def _execute(r: RunRequest) -> int:
     except planning.PlanError as exc:
         raise Refused(str(exc)) from None
     violations = gate.judge(decided, cfg.run, options.runtime, rule_for_root="K8S201" if r.pod else "DF101")
-    notes: list[str] = []
+    notes: list[str] = list(decided.notes)
     host = oci.host_bounding()
     spec = oci.config(decided, terminal=r.tty, host=host, notes=notes) if decided.exec_user is not None else None
     for note in notes:

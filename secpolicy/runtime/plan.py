@@ -134,16 +134,18 @@ def plan(options: RunOptions, base: StageStart | PodStart | None = None) -> RunP
     if options.network not in ("none", "host"):
         raise PlanError(f"--network {options.network}: use none (a private network namespace) or host")
     mounts = [_tmpfs(t) for t in options.tmpfs] + [_bind(v) for v in options.volumes]
-    return RunPlan(
-        context,
-        exec_user,
-        args,
-        env,
-        options.workdir or base.workdir or "/",
-        options.hostname or "secpolicy",
-        options.network,
-        mounts,
-        options.rootfs,
+    return _as_started(
+        RunPlan(
+            context,
+            exec_user,
+            args,
+            env,
+            options.workdir or base.workdir or "/",
+            options.hostname or "secpolicy",
+            options.network,
+            mounts,
+            options.rootfs,
+        )
     )
 
 
@@ -184,6 +186,20 @@ def _pod_plan(options: RunOptions, base: PodStart) -> RunPlan:
         decided.exec_user = None
     decided.context = replace(context, user=decided.context.user if context.user.known else context.user)
     decided.context = _with_ambient(decided.context, options.ambient)
+    return _as_started(decided)
+
+
+def _as_started(decided: RunPlan) -> RunPlan:
+    """What secpolicy run cannot give yet is not claimed: no seccomp filter is installed."""
+    from dataclasses import replace
+
+    context = decided.context
+    if context.seccomp != "Unconfined":
+        note = f"secpolicy run installs no seccomp filter: the {context.seccomp} profile is not applied"
+        if note not in decided.notes:
+            decided.notes.append(note)
+        provenance = {**context.provenance, "seccomp": Provenance("secpolicy run installs no seccomp filter")}
+        decided.context = replace(context, seccomp="Unconfined", provenance=provenance)
     return decided
 
 
