@@ -210,6 +210,7 @@ class Runtime:
         c = start.container
         step = "the namespaces"
         try:
+            _close_all_but(start.report, start.tty)  # nothing the caller holds is reachable, not even by a path
             self.caps.set_pdeathsig(signal.SIGKILL)
             os.setsid()
             if start.tty >= 0:
@@ -308,6 +309,15 @@ def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int
             return
         if (target.st_dev, target.st_ino) == interpreter:
             raise StartError(126, f"{candidate}: refusing a #! line that runs the runtime's own interpreter")
+
+
+def _close_all_but(*keep: int) -> None:
+    """Close every descriptor above 2 except ``keep`` (CVE-2024-21626: a leaked one reached by /proc/self/fd)."""
+    low = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _ALL_FDS)
 
 
 def _report(fd: int, code: int, message: str) -> NoReturn:

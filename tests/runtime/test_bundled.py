@@ -351,3 +351,51 @@ def test_the_host_interpreter_is_out_of_reach(rootfs: Path) -> None:
     (rootfs / "script").unlink()
     time.sleep(0.1)
     assert hashlib.sha256(Path(interpreter).read_bytes()).hexdigest() == before
+
+
+@needs_root
+def test_a_leaked_descriptor_is_not_a_way_out_through_the_working_directory(rootfs: Path) -> None:
+    leaked = os.open("/", os.O_RDONLY)
+    try:
+        os.set_inheritable(leaked, True)
+        result = secpolicy_run(
+            "--rootfs", str(rootfs), "-u", "1000", "-w", f"/proc/self/fd/{leaked}", "--", "/bin/pwd", pass_fds=(leaked,)
+        )
+    finally:
+        os.close(leaked)
+    assert result.returncode == 125, result.stdout
+    assert "working directory" in result.stderr
+    assert result.stdout == ""
+
+
+@needs_root
+def test_the_import_lock_is_what_keeps_planted_modules_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A runtime that imported lazily inside the container would run the image's module; the lock stops it."""
+    from secpolicy.runtime import bundled, oci, spec
+    from secpolicy.runtime.plan import RunOptions, plan
+
+    root = make_rootfs(tmp_path / "lazy")
+    place = tmp_path / "host-path"
+    place.mkdir()
+    inside = root / str(place).lstrip("/")
+    inside.mkdir(parents=True)
+    (inside / "lazy_helper.py").write_text("import os\nos.write(2, b'TRAP ran inside\\n')\n")
+    monkeypatch.syspath_prepend(str(place))  # the module exists on the host path only inside the rootfs
+
+    def naive_lookup(name: str, path: str, interpreter: tuple[int, int]) -> str:
+        import lazy_helper  # noqa: F401 - what a lazy import inside the container would do
+
+        return name
+
+    monkeypatch.setattr(bundled, "find_program", naive_lookup)
+    container = spec.read(oci.config(plan(RunOptions(root, ["/bin/true"], user="1000"))))
+    code = bundled.Runtime().run(container)
+    out = capfd.readouterr()
+    assert "TRAP" not in out.err
+    assert code == 125
+    assert "no module may be imported inside the container (lazy_helper)" in out.err
+    monkeypatch.setattr(bundled, "lock_imports", lambda: None)  # the naive runtime: the trap fires
+    assert bundled.Runtime().run(container) == 0
+    assert "TRAP ran inside" in capfd.readouterr().err
