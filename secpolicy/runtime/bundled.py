@@ -40,7 +40,6 @@ import resource
 import signal
 import stat
 import sys
-import tempfile
 import termios
 import threading
 import tty as terminal
@@ -122,7 +121,7 @@ class Runtime:
             master, tty = os.openpty()
             os.set_inheritable(master, False)
             _copy_winsize(0, tty)
-        empty = tempfile.mkdtemp(prefix="secpolicy-init-")
+        empty = _empty_directory()
         start = _Start(container, write_end, tty, empty, (host.st_dev, host.st_ino), caps.last_cap())
         sys.stdout.flush()
         sys.stderr.flush()
@@ -309,6 +308,15 @@ def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int
             return
         if (target.st_dev, target.st_ino) == interpreter:
             raise StartError(126, f"{candidate}: refusing a #! line that runs the runtime's own interpreter")
+
+
+def _empty_directory() -> str:
+    """A new private directory for the init's root: mkdtemp's guarantees (mkdir fails on anything existing,
+    mode 0700, an unguessable name) without loading tempfile, shutil and random on every start."""
+    base = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - the same default tempfile uses
+    path = posixpath.join(base, f"secpolicy-init-{os.urandom(8).hex()}")
+    os.mkdir(path, 0o700)
+    return path
 
 
 def _close_all_but(*keep: int) -> None:

@@ -8,7 +8,6 @@ when secpolicy refuses or cannot start it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -145,6 +144,8 @@ def _execute(r: RunRequest) -> int:
         verdict = "refused" if violations else "allowed"
         _say(f"verdict       {verdict}" + "".join(f"\n  {v}" for v in violations))
         if spec is not None:
+            import json
+
             _say(json.dumps(spec, indent=2))
         return 125 if violations and not r.audit else 0
     for violation in violations:
