@@ -577,7 +577,8 @@ def run(
     privileged: Annotated[
         bool,
         typer.Option(
-            "--privileged", help="Every capability and device (the policy refuses it unless run.allow-privileged)."
+            "--privileged",
+            help="Every capability, no masked paths (the policy refuses it unless run.allow-privileged).",
         ),
     ] = False,
     read_only: Annotated[bool, typer.Option("--read-only", help="Mount the root filesystem read-only.")] = False,
@@ -660,8 +661,10 @@ def run(
 
     The context is resolved as lint resolves it (the --from Dockerfile's
     target stage, or the rootfs' root user) with these flags on top, judged
-    by the run: policy of secpolicy.yaml, and handed to runc or crun as an
-    OCI bundle. The exit code is the command's.
+    by the run: policy of secpolicy.yaml, and started by the bundled runtime
+    (the default; it needs root) or handed to runc or crun as an OCI bundle.
+    The exit code is the command's: 125 when secpolicy refuses or cannot
+    start it, 126 when the command is not executable, 127 when it is missing.
     """
     from secpolicy.runtime.command import RunRequest, execute
 
