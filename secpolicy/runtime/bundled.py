@@ -3,16 +3,20 @@
 Processes::
 
     secpolicy run (host)        forwards signals to the init, waits for it, returns its status
-     └─ init (pid 1)            new pid namespace only; not dumpable; chroot into an empty directory;
-         │                      reaps every zombie, forwards signals to the command, exits with its status
+     └─ init (pid 1)            new pid namespace; its own session; not dumpable; once the container's
+         │                      file system is in place, it joins the container's other namespaces and
+         │                      keeps only CAP_KILL; reaps every zombie, forwards signals, exits with
+         │                      the command's status
          └─ container process   new mount, uts, ipc (and net) namespaces; the rootfs (fs.py);
                                 then the credentials in runc's order; exec
 
-The init never enters the container's mount namespace (``pivot_root`` would
-move its root too) and keeps nothing of the host reachable: its root and
-working directory are an empty directory, and being non-dumpable it cannot
-be opened through ``/proc/1/{exe,root,fd}`` by a container without
-CAP_SYS_PTRACE.  When it exits the kernel kills whatever is left in the
+The init enters the container's mount namespace only after ``pivot_root``
+(which moves the root of every process already in it), through a pidfd, so
+its root, working directory and ``/proc/1/net`` are the container's; with
+nothing but CAP_KILL, no descriptor and no_new_privs, even a container that
+may ptrace it gains nothing of the host.  Being non-dumpable, it cannot be
+opened through ``/proc/1/{exe,fd,environ}`` by a container without
+CAP_SYS_PTRACE, and when it exits the kernel kills whatever is left in the
 namespace, so no container process outlives it to reopen the host
 interpreter for writing (CVE-2019-5736).
 
@@ -48,22 +52,12 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn
 
-from secpolicy.runtime import caps, libc
+from secpolicy.runtime import caps, libc, signals
 from secpolicy.runtime.caps import Capabilities
 from secpolicy.runtime.fs import Filesystem
 from secpolicy.runtime.libc import Libc
 from secpolicy.runtime.spec import Container
 
-FORWARDED = (
-    signal.SIGINT,
-    signal.SIGTERM,
-    signal.SIGHUP,
-    signal.SIGQUIT,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGWINCH,
-)
-_WATCHED = {*FORWARDED, signal.SIGCHLD}
 _UNTOUCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 _ALL_FDS = 2**31 - 1  # close_range(2) takes the whole range in one call
 
@@ -88,17 +82,11 @@ def lock_imports() -> None:
     sys.path[:] = []
 
 
-def exit_code(status: int) -> int:
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
-
-
 @dataclass(frozen=True)
 class _Start:
     container: Container
     report: int  # the write end of the pipe to the caller
     tty: int  # the pty's terminal side, or -1
-    empty: str  # the init's root
     interpreter: tuple[int, int]  # (st_dev, st_ino) of the host interpreter, never run in the container
     last_cap: int
 
@@ -121,11 +109,13 @@ class Runtime:
             master, tty = os.openpty()
             os.set_inheritable(master, False)
             _copy_winsize(0, tty)
-        empty = _empty_directory()
-        start = _Start(container, write_end, tty, empty, (host.st_dev, host.st_ino), caps.last_cap())
+        start = _Start(container, write_end, tty, (host.st_dev, host.st_ino), caps.last_cap())
         sys.stdout.flush()
         sys.stderr.flush()
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
+        # an ignored SIGCHLD (inherited from whoever started us) would let the kernel reap the init unseen
+        old_chld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals.WATCHED)
+        copier = None
         try:
             pid = self._fork_init(start)
             os.close(write_end)
@@ -135,15 +125,21 @@ class Runtime:
                 tty = -1
             message = _read_all(read_end)
             copier = _Terminal(master).start() if master >= 0 else None
-            status = self._supervise(pid, reap_all=False, winsize_to=master)
+
+            def winch(number: int) -> None:
+                if number == signal.SIGWINCH and master >= 0:
+                    _copy_winsize(0, master)
+
+            status = signals.supervise(pid, reap_all=False, on_signal=winch)
+        finally:
             if copier is not None:
                 copier.finish()
-        finally:
+            signals.drain()
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            signal.signal(signal.SIGCHLD, old_chld)
             for fd in (read_end, write_end, tty, master):
                 if fd >= 0:
                     os.close(fd)
-            os.rmdir(empty)
         if message:
             warn(message.partition(":")[2])
         return status
@@ -163,31 +159,6 @@ class Runtime:
                 os.close(own)
         return pid
 
-    def _supervise(self, child: int, *, reap_all: bool, winsize_to: int = -1) -> int:
-        """Forward the watched signals to ``child`` until it exits; reap every zombie when ``reap_all``."""
-        while True:
-            number = signal.sigwaitinfo(_WATCHED).si_signo
-            if number != signal.SIGCHLD:
-                if number == signal.SIGWINCH and winsize_to >= 0:
-                    _copy_winsize(0, winsize_to)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, number)
-                continue
-            status = None
-            while True:
-                try:
-                    pid, wait_status = os.waitpid(-1 if reap_all else child, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if pid == 0:
-                    break
-                if pid == child:
-                    status = wait_status
-                    if not reap_all:
-                        break
-            if status is not None:
-                return exit_code(status)
-
     def _init(self, start: _Start) -> NoReturn:  # pragma: no cover - in the container's process
         """Pid 1 of the container's pid namespace."""
         try:
@@ -195,21 +166,44 @@ class Runtime:
             self.caps.set_pdeathsig(signal.SIGKILL)
             self.caps.set_not_dumpable()
             self.caps.set_name("secpolicy-init")
+            os.setsid()  # the terminal's signals reach the caller only, which forwards them once
+            ready, in_place = os.pipe2(os.O_CLOEXEC)
             child = os.fork()
             if child == 0:
-                self._container(start)
-            os.closerange(3, _ALL_FDS)  # the caller's descriptors, the report pipe, the pty: nothing stays
-            os.chroot(start.empty)
-            os.chdir("/")
-            os._exit(self._supervise(child, reap_all=True))
+                os.close(ready)
+                self._container(start, in_place)
+            os.close(in_place)
+            _close_all_but(ready, start.report)  # the caller's descriptors and the pty: nothing stays
+            if os.read(ready, 1) == b"R":  # the container's file system is complete: join it
+                self._join(child, start.container.namespaces & ~libc.CLONE_NEWPID)
+            os.close(ready)
+            self._keep_only_kill(start.last_cap)
+            os.close(start.report)
+            os._exit(signals.supervise(child, reap_all=True))
         except BaseException as exc:  # whatever it is, the caller hears of it
             _report(start.report, 125, f"the init failed: {exc}")
 
-    def _container(self, start: _Start) -> NoReturn:  # pragma: no cover - in the container's process
+    def _join(self, child: int, namespaces: int) -> None:  # pragma: no cover - in the init
+        """Enter the container's namespaces (a pidfd names the child without /proc), and its root."""
+        pidfd = os.pidfd_open(child)
+        try:
+            self.lc.setns(pidfd, namespaces)
+        finally:
+            os.close(pidfd)
+        os.chdir("/")
+
+    def _keep_only_kill(self, last_cap: int) -> None:  # pragma: no cover - in the init
+        kill = 1 << caps.NUMBERS["KILL"]  # to signal a command that runs as another user
+        self.caps.drop_bounding(kill, last_cap)
+        self.caps.capset(kill, kill, 0)
+        self.caps.set_ambient(0, last_cap)
+        self.caps.set_no_new_privs()
+
+    def _container(self, start: _Start, in_place: int) -> NoReturn:  # pragma: no cover - in the container
         c = start.container
         step = "the namespaces"
         try:
-            _close_all_but(start.report, start.tty)  # nothing the caller holds is reachable, not even by a path
+            _close_all_but(start.report, start.tty, in_place)  # nothing the caller holds stays reachable
             self.caps.set_pdeathsig(signal.SIGKILL)
             os.setsid()
             if start.tty >= 0:
@@ -220,26 +214,33 @@ class Runtime:
             step = "the root file system"
             os.umask(0)
             self.fs.prepare(c)
+            os.write(in_place, b"R")
+            os.close(in_place)
             step = "the host name"
             if c.hostname and c.namespaces & libc.CLONE_NEWUTS:
                 self.lc.sethostname(c.hostname)
             step = "the resource limits"
             for kind, soft, hard in c.rlimits:
                 resource.setrlimit(kind, (soft, hard))
+            step = f"the working directory {c.cwd}"
+            entered = _try_chdir(c.cwd)  # as root first, as runc: a directory only root may enter is fine
             step = "the credentials"
+            _own_stdio(c.uid, pty=start.tty >= 0)
             self.caps.drop_bounding(c.bounding, start.last_cap)
             self.caps.set_keepcaps(True)
             os.setgroups(c.additional_gids)
             os.setresgid(c.gid, c.gid, c.gid)
             os.setresuid(c.uid, c.uid, c.uid)
             step = f"the working directory {c.cwd}"
-            os.chdir(c.cwd)
+            if not entered:
+                os.chdir(c.cwd)
             if not os.getcwd().startswith("/"):
                 raise StartError(125, f"the working directory {c.cwd} is outside the container")
             step = "the capabilities"
             self.caps.set_keepcaps(False)
             self.caps.capset(c.effective, c.permitted, c.inheritable)
-            self.caps.set_ambient(c.ambient, start.last_cap)
+            for number in self.caps.set_ambient(c.ambient, start.last_cap):
+                os.write(2, f"secpolicy: warning: ambient {caps.names(1 << number)[0]} not raised\n".encode())
             if c.no_new_privs:
                 self.caps.set_no_new_privs()
             self.caps.set_pdeathsig(signal.SIGKILL)  # a credential change cleared it
@@ -285,10 +286,14 @@ def find_program(name: str, path: str, interpreter: tuple[int, int]) -> str:
     raise StartError(127, f"{name}: not found in the container (PATH={path})")
 
 
-def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int, int]) -> None:
-    """The host interpreter, through ``/proc/self/exe`` or a ``#!`` line, is never the container's program."""
+def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int, int], depth: int = 0) -> None:
+    """The host interpreter, through ``/proc/self/exe`` or a ``#!`` line, is never the container's program.
+
+    ``#!`` lines are followed as deep as the kernel follows them (BINPRM_MAX_RECURSION, 4)."""
     if (info.st_dev, info.st_ino) == interpreter or posixpath.realpath(candidate).startswith("/proc/"):
         raise StartError(126, f"{candidate}: refusing to run the runtime's own interpreter or a /proc path")
+    if depth > 4:
+        return
     try:
         fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
@@ -308,15 +313,29 @@ def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int
             return
         if (target.st_dev, target.st_ino) == interpreter:
             raise StartError(126, f"{candidate}: refusing a #! line that runs the runtime's own interpreter")
+        _refuse_runtime(interp, target, interpreter, depth + 1)
 
 
-def _empty_directory() -> str:
-    """A new private directory for the init's root: mkdtemp's guarantees (mkdir fails on anything existing,
-    mode 0700, an unguessable name) without loading tempfile, shutil and random on every start."""
-    base = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - the same default tempfile uses
-    path = posixpath.join(base, f"secpolicy-init-{os.urandom(8).hex()}")
-    os.mkdir(path, 0o700)
-    return path
+def _try_chdir(path: str) -> bool:
+    try:
+        os.chdir(path)
+    except PermissionError:
+        return False  # again as the container's user
+    return True
+
+
+def _own_stdio(uid: int, *, pty: bool) -> None:
+    """Give the container's user its pipes and sockets (and our pty), as runc's fixStdioPermissions does,
+    so that it may reopen /dev/stdout; a terminal or file of the host keeps its owner."""
+    for fd in (0, 1, 2):
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        ours = stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode) or (pty and stat.S_ISCHR(info.st_mode))
+        if ours and info.st_uid != uid:
+            with contextlib.suppress(OSError):
+                os.fchown(fd, uid, -1)
 
 
 def _close_all_but(*keep: int) -> None:
@@ -361,7 +380,7 @@ class _Terminal:
         self.master = master
         self.saved: list[Any] | None = None
         self.output = threading.Thread(target=self._pump, args=(master, 1), daemon=True)
-        self.input = threading.Thread(target=self._pump, args=(0, master), daemon=True)
+        self.input = threading.Thread(target=self._feed, args=(master,), daemon=True)
 
     def start(self) -> _Terminal:
         if os.isatty(0):
@@ -375,6 +394,14 @@ class _Terminal:
         self.output.join(timeout=5)
         if self.saved is not None:
             termios.tcsetattr(0, termios.TCSADRAIN, self.saved)
+
+    @staticmethod
+    def _feed(master: int) -> None:
+        """stdin to the pty; at the end of a piped stdin, the end-of-file character (as a typed ^D)."""
+        _Terminal._pump(0, master)
+        if not os.isatty(0):
+            with contextlib.suppress(OSError):
+                os.write(master, termios.tcgetattr(master)[6][termios.VEOF])
 
     @staticmethod
     def _pump(source: int, target: int) -> None:

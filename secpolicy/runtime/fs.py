@@ -8,8 +8,12 @@ every mount lands on ``/proc/self/fd/N`` of the descriptor that was checked
 systems the runtime mounts itself (proc, sysfs, devpts, mqueue and anything
 under ``/dev``) must be on ordinary directories: a rootfs whose ``/proc`` or
 ``/dev`` is a symbolic link is refused, as runc refuses it, rather than
-followed.  Masked files are covered by the ``/dev/null`` this runtime
-created, checked to be the character device 1:3 before use.
+followed, and no other mount may land inside the container's proc or
+sysfs (``fstatfs`` of the resolved target).  Masked files are covered by
+the ``/dev/null`` this runtime created, checked to be the character device
+1:3 before use; masked and read-only paths and the read-only root are done
+before ``pivot_root``, through the host's ``/proc/self/fd``, so that
+nothing the image mounts can stand in for it.
 
 What runs only in the container's processes is left out of line coverage
 (it cannot write coverage data there); tests/runtime/test_bundled.py checks
@@ -22,8 +26,9 @@ import errno
 import os
 import posixpath
 import stat
+from pathlib import Path
 
-from secpolicy.runtime import libc
+from secpolicy.runtime import libc, rootfs
 from secpolicy.runtime.libc import Libc
 from secpolicy.runtime.spec import Container, MountSpec
 
@@ -82,6 +87,12 @@ class Filesystem:
         try:
             fd = self.open_in(root, relative, resolve)
         except FileNotFoundError:
+            if not resolve & libc.RESOLVE_NO_SYMLINKS:
+                # a dangling link (/cache -> /var/cache/app): create what it points to, as runc does; every
+                # step below is still opened in the root, so a link swapped meanwhile cannot lead out
+                top = Path(os.readlink(_fd(root)))
+                relative = str(rootfs.resolve(top, relative).relative_to(top)) or "."
+                parts = [p for p in relative.split("/") if p not in ("", ".")]
             for depth in range(1, len(parts) + 1):
                 try:
                     os.close(self.open_in(root, "/".join(parts[:depth]), resolve))
@@ -136,9 +147,17 @@ class Filesystem:
                 ) from None
             raise
 
+    def _kernel_fs(self, fd: int, mount: MountSpec) -> None:
+        """A mount of the image's or the user's never lands inside proc or sysfs (runc: "inside /proc")."""
+        if self.lc.fs_type(fd) in (libc.PROC_SUPER_MAGIC, libc.SYSFS_MAGIC):
+            os.close(fd)
+            raise FsError(f"{mount.destination} leads inside /proc or /sys of the container: it cannot be mounted")
+
     def _mount(self, root: int, mount: MountSpec, resolve: int) -> None:
         if not mount.is_bind:
             target = self.target(root, mount.destination, resolve, directory=True)
+            if resolve != _STRICT:
+                self._kernel_fs(target, mount)
             try:
                 self.lc.mount(mount.source, _fd(target), mount.type, mount.flags, mount.data or None)
             finally:
@@ -151,6 +170,7 @@ class Filesystem:
                 raise FsError(f"bind source {mount.source} is {seen}: give its real path")
             directory = stat.S_ISDIR(os.fstat(source).st_mode)
             target = self.target(root, mount.destination, resolve, directory=directory)
+            self._kernel_fs(target, mount)
             try:
                 self.lc.mount(_fd(source), _fd(target), None, mount.flags & (libc.MS_BIND | libc.MS_REC))
             finally:
@@ -182,7 +202,7 @@ class Filesystem:
     def prepare(self, container: Container) -> None:  # pragma: no cover - in the container's process
         """Mounts, ``pivot_root``, masked and read-only paths, a read-only root: the container's whole view."""
         lc = self.lc
-        lc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
+        lc.mount(None, "/", None, libc.MS_REC | libc.MS_SLAVE)  # runc's default rootfsPropagation
         lc.mount(container.root, container.root, None, libc.MS_BIND | libc.MS_REC)
         root = os.open(container.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -190,19 +210,20 @@ class Filesystem:
                 self.mount(root, mount)
                 if mount.destination.rstrip("/") == "/dev" and not mount.is_bind:
                     self.populate_dev(root)
+            try:
+                os.close(self.target(root, container.cwd, _IN_ROOT, directory=True))  # runc creates it too
+            except OSError as exc:
+                raise FsError(f"the working directory {container.cwd}: {exc.strerror or exc}") from None
+            # still through the host's /proc: nothing the image mounted can stand in for /proc/self/fd
+            self._protect(root, container)
+            if container.read_only:
+                self.remount(root, "/", _IN_ROOT, libc.MS_RDONLY)
             os.fchdir(root)
         finally:
             os.close(root)
         lc.pivot_root(".", ".")
         lc.umount2(".", libc.MNT_DETACH)
         os.chdir("/")
-        root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            self._protect(root, container)
-            if container.read_only:
-                self.remount(root, "/", _IN_ROOT, libc.MS_RDONLY)
-        finally:
-            os.close(root)
 
     def _protect(self, root: int, container: Container) -> None:  # pragma: no cover - in the container's process
         null = self.devnull(root) if container.masked_paths else -1

@@ -10,8 +10,11 @@ command's (128+N for a signal, as runc reports it).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any
+
+from secpolicy.runtime import signals
 
 RUNTIMES = ("bundled", "runc", "crun")
 
@@ -40,10 +43,21 @@ def run_with(runtime: str, config: dict[str, Any]) -> int:
         with open(os.path.join(bundle, "config.json"), "w", encoding="utf-8") as fh:
             json.dump(config, fh, indent=2)
         name = f"secpolicy-{os.getpid()}-{secrets.token_hex(4)}"
-        done = subprocess.run(  # noqa: S603 - the runtime, by the name the user gave, on our own bundle
-            [program, "--root", state, "run", "--bundle", bundle, name], check=False
-        )
-        return done.returncode
+        # signals are forwarded to the runtime (which forwards them to the container) and never end this
+        # process first: the bundle and state directories are always removed
+        old_chld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals.WATCHED)
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - the runtime, by the name the user gave, on our own bundle
+                [program, "--root", state, "run", "--bundle", bundle, name],
+                preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, old_mask),
+            )
+            proc.returncode = signals.supervise(proc.pid, reap_all=False)
+            return proc.returncode
+        finally:
+            signals.drain()
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            signal.signal(signal.SIGCHLD, old_chld)
 
 
 def run_bundled(config: dict[str, Any]) -> int:

@@ -34,6 +34,8 @@ MS_SLAVE = 0x80000
 MS_STRICTATIME = 0x1000000
 MS_RELATIME = 0x200000
 MNT_DETACH = 0x2
+PROC_SUPER_MAGIC = 0x9FA0
+SYSFS_MAGIC = 0x62656572
 
 # <linux/openat2.h>
 RESOLVE_NO_XDEV = 0x01
@@ -71,6 +73,7 @@ class Libc:
         lib.sethostname.argtypes = [c_char_p, ctypes.c_size_t]
         lib.prctl.argtypes = [c_int, c_ulong, c_ulong, c_ulong, c_ulong]
         lib.syscall.restype = c_long
+        lib.fstatfs.argtypes = [c_int, ctypes.c_void_p]
         lib.capget.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 
@@ -119,6 +122,12 @@ class Libc:
             ctypes.c_size_t(ctypes.sizeof(how)),
         )
         return self._check(result, f"open {path}")
+
+    def fs_type(self, fd: int) -> int:
+        """``fstatfs(2)``'s f_type: which file system ``fd`` is on (os.fstatvfs does not say)."""
+        buffer = (ctypes.c_long * 16)()  # struct statfs is 120 bytes on 64-bit Linux; f_type comes first
+        self._check(self._lib.fstatfs(fd, buffer), "fstatfs")
+        return buffer[0] & 0xFFFFFFFF
 
     def capget(self, header: ctypes.Array[ctypes.c_uint32], data: ctypes.Array[ctypes.c_uint32]) -> None:
         self._check(self._lib.capget(header, data), "capget")

@@ -15,6 +15,7 @@ groups that list the user as a member are the supplementary groups.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,21 +70,58 @@ class ExecUser:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _lines(root: Path, name: str) -> list[list[str]]:
-    path = resolve(root, name)
+def _open_in_root(root: Path, name: str) -> int:
+    """``name`` opened for reading inside ``root``: openat2(RESOLVE_IN_ROOT) where the kernel has it, so a link
+    swapped in between cannot lead out; never blocking on a FIFO."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        if not path.is_file() or path.stat().st_size > MAX_ACCOUNTS_FILE:
-            return []
-        text = path.read_bytes().decode("utf-8", "replace")
+        from secpolicy.runtime import libc
+
+        lc = libc.Libc()
+    except OSError:  # not a machine the bundled runtime knows: resolve() alone, without following the last part
+        return os.open(resolve(root, name), flags | os.O_NOFOLLOW)
+    top = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return lc.openat2(top, name.lstrip("/"), flags, libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS)
+    finally:
+        os.close(top)
+
+
+def _lines(root: Path, name: str) -> list[list[str]]:
+    try:
+        fd = _open_in_root(root, name)
     except OSError:
         return []
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ACCOUNTS_FILE:
+            return []
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            text = fh.read(MAX_ACCOUNTS_FILE).decode("utf-8", "replace")
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
     return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+MAX_ID = 2**31 - 1  # runc refuses ids outside 0-2147483647; setresuid(-1) would keep root
+
+
+def _decimal(text: str) -> bool:
+    return text.isascii() and text.isdecimal()  # str.isdigit() takes "²", which int() refuses
+
+
+def _in_range(value: int, what: str) -> int:
+    if value > MAX_ID:
+        raise RootfsError(f"{what} {value} is outside 0-{MAX_ID}: no container can run with it")
+    return value
 
 
 def accounts(root: Path) -> list[Account]:
     out = []
     for parts in _lines(root, "/etc/passwd"):
-        if len(parts) >= 6 and parts[2].isdigit() and parts[3].isdigit():
+        if len(parts) >= 6 and _decimal(parts[2]) and _decimal(parts[3]):
             out.append(Account(parts[0], int(parts[2]), int(parts[3]), parts[5] or "/"))
     return out
 
@@ -91,7 +129,7 @@ def accounts(root: Path) -> list[Account]:
 def groups(root: Path) -> list[tuple[str, int, tuple[str, ...]]]:
     out = []
     for parts in _lines(root, "/etc/group"):
-        if len(parts) >= 3 and parts[2].isdigit():
+        if len(parts) >= 3 and _decimal(parts[2]):
             members = tuple(m for m in (parts[3] if len(parts) > 3 else "").split(",") if m)
             out.append((parts[0], int(parts[2]), members))
     return out
@@ -102,7 +140,7 @@ def user(root: Path, spec: str, group_add: tuple[str, ...] = ()) -> ExecUser:
     name_part, colon, group_part = spec.partition(":")
     passwd = accounts(root)
     entry: Account | None = None
-    if name_part.isdigit():
+    if _decimal(name_part):
         uid = int(name_part)
         entry = next((a for a in passwd if a.uid == uid), None)
     else:
@@ -115,7 +153,7 @@ def user(root: Path, spec: str, group_add: tuple[str, ...] = ()) -> ExecUser:
     table = groups(root)
     extra: list[int] = []
     if colon:
-        if group_part.isdigit():
+        if _decimal(group_part):
             gid = int(group_part)
         else:
             found = next((g for g in table if g[0] == group_part), None)
@@ -125,7 +163,7 @@ def user(root: Path, spec: str, group_add: tuple[str, ...] = ()) -> ExecUser:
     elif entry is not None:
         extra = [g[1] for g in table if entry.name in g[2]]
     for wanted in group_add:
-        if wanted.isdigit():
+        if _decimal(wanted):
             extra.append(int(wanted))
             continue
         found = next((g for g in table if g[0] == wanted), None)
@@ -134,5 +172,7 @@ def user(root: Path, spec: str, group_add: tuple[str, ...] = ()) -> ExecUser:
         extra.append(found[1])
     seen: dict[int, None] = {}
     for g in extra:
-        seen.setdefault(g, None)
+        seen.setdefault(_in_range(g, "supplementary group"), None)
+    _in_range(uid, f"the uid of {spec}")
+    _in_range(gid, f"the gid of {spec}")
     return ExecUser(uid, gid, tuple(seen), home, entry.name if entry else None)

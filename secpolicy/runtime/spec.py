@@ -44,6 +44,21 @@ class SpecError(Exception):
     pass
 
 
+MAX_ID = 2**31 - 1  # runc: "uids and gids must be in range 0-2147483647"
+# what this runtime carries out; anything else in a config is refused, not silently skipped
+_PROCESS_KEYS = {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges"}
+_LINUX_KEYS = {"namespaces", "maskedPaths", "readonlyPaths"}
+_TOP_KEYS = {"ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations"}
+_DATA_OPTIONS = ("mode=", "size=", "uid=", "gid=", "nr_inodes=", "ptmxmode=", "newinstance")
+_MOUNT_TYPES = {"bind", "proc", "tmpfs", "devpts", "mqueue", "sysfs"}
+
+
+def _id(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise SpecError(f"{what} {value!r}: uids and gids must be in range 0-{MAX_ID}")
+    return value
+
+
 @dataclass(frozen=True)
 class MountSpec:
     destination: str
@@ -98,8 +113,10 @@ def _flags(options: list[str]) -> tuple[int, str]:
         if option in _FLAGS:
             on, off = _FLAGS[option]
             flags = (flags | on) & ~off
-        else:
+        elif option.startswith(_DATA_OPTIONS):
             data.append(option)
+        else:
+            raise SpecError(f"mount option {option!r} is not supported by the bundled runtime")
     return flags, ",".join(data)
 
 
@@ -114,6 +131,14 @@ def _read(config: dict[str, Any]) -> Container:
     version = str(config.get("ociVersion", ""))
     if not version.startswith("1.") or len(version.split(".")) < 3:
         raise SpecError(f"ociVersion {version!r}: this runtime reads 1.x.y")
+    for where, have, known in (
+        ("", config, _TOP_KEYS),
+        ("process.", config["process"], _PROCESS_KEYS),
+        ("linux.", config.get("linux", {}), _LINUX_KEYS),
+    ):
+        extra = sorted(set(have) - known)
+        if extra:
+            raise SpecError(f"{', '.join(where + e for e in extra)}: not carried out by the bundled runtime")
     process = config["process"]
     args = [str(a) for a in process["args"]]
     if not args:
@@ -145,6 +170,8 @@ def _read(config: dict[str, Any]) -> Container:
         kind = str(item.get("type", "bind" if flags & libc.MS_BIND else "none"))
         if kind == "bind":
             flags |= libc.MS_BIND
+        if kind not in _MOUNT_TYPES:
+            raise SpecError(f"mount {destination}: type {kind!r} is not supported by the bundled runtime")
         if destination.rstrip("/") == "/proc" and kind != "proc":
             raise SpecError("/proc: only a proc file system may be mounted there")
         mounts.append(MountSpec(destination, kind, str(item.get("source", kind)), flags, data))
@@ -155,6 +182,10 @@ def _read(config: dict[str, Any]) -> Container:
         if item["type"] not in NAMESPACES:
             raise SpecError(f"namespace {item['type']!r} is not supported by the bundled runtime")
         namespaces |= NAMESPACES[item["type"]]
+    if not namespaces & libc.CLONE_NEWNS:
+        raise SpecError("the bundled runtime needs a mount namespace (pivot_root would move the host's root)")
+    if config.get("hostname") and not namespaces & libc.CLONE_NEWUTS:
+        raise SpecError("a hostname needs a uts namespace")
     root = config["root"]
     return Container(
         root=str(root["path"]),
@@ -163,9 +194,9 @@ def _read(config: dict[str, Any]) -> Container:
         env=[str(e) for e in process.get("env", [])],
         cwd=str(process.get("cwd", "/")),
         terminal=bool(process.get("terminal", False)),
-        uid=int(user["uid"]),
-        gid=int(user["gid"]),
-        additional_gids=[int(g) for g in user.get("additionalGids", [])],
+        uid=_id(user["uid"], "uid"),
+        gid=_id(user["gid"], "gid"),
+        additional_gids=[_id(g, "additional gid") for g in user.get("additionalGids", [])],
         umask=int(user.get("umask", 0o022)),
         bounding=sets["bounding"],
         effective=sets["effective"],

@@ -35,13 +35,13 @@ def make_rootfs(root: Path) -> Path:
 
 
 def secpolicy_run(*args: str, cwd: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    kwargs.setdefault("timeout", 120)
     return subprocess.run(
         [sys.executable, "-m", "secpolicy", "run", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
         **kwargs,
     )
 

@@ -216,7 +216,7 @@ def test_modules_planted_in_the_rootfs_never_run(tmp_path: Path) -> None:
         result = secpolicy_run("--rootfs", str(root), "-u", "1000", "--", *command)
         assert "TRAP" not in result.stderr + result.stdout
         assert result.returncode != 99
-    cwd_error = secpolicy_run("--rootfs", str(root), "-u", "1000", "-w", "/nowhere/at/all", "--", "true")
+    cwd_error = secpolicy_run("--rootfs", str(root), "-u", "1000", "-w", "/etc/passwd", "--", "true")
     assert cwd_error.returncode == 125
     assert "TRAP" not in cwd_error.stderr
     assert "working directory" in cwd_error.stderr
@@ -399,3 +399,153 @@ def test_the_import_lock_is_what_keeps_planted_modules_out(
     monkeypatch.setattr(bundled, "lock_imports", lambda: None)  # the naive runtime: the trap fires
     assert bundled.Runtime().run(container) == 0
     assert "TRAP ran inside" in capfd.readouterr().err
+
+
+@needs_root
+def test_ptrace_into_the_init_reaches_nothing_of_the_host(rootfs: Path) -> None:
+    probe = "ls /proc/1/root/../..; echo ---; cat /proc/1/net/dev; echo ---; grep CapEff /proc/1/status"
+    result = secpolicy_run("--rootfs", str(rootfs), "--audit", "--cap-add", "SYS_PTRACE", "--", "/bin/sh", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    listing, net, caps_line = result.stdout.split("---\n")
+    assert sorted(listing.split()) == sorted(os.listdir(rootfs))  # the container's root, not the host's
+    assert [line.split(":")[0].strip() for line in net.splitlines()[2:]] == ["lo"]  # its network, not the host's
+    assert caps_line.split() == ["CapEff:", "0000000000000020"]  # the init keeps CAP_KILL only
+
+
+@needs_root
+def test_a_mount_cannot_stand_in_for_the_containers_proc(tmp_path: Path) -> None:
+    root = make_rootfs(tmp_path / "decoy")
+    (root / "data").symlink_to("/proc/self")
+    (root / "decoy").mkdir()
+    volume = tmp_path / "vol"
+    (volume / "fd").mkdir(parents=True)
+    for n in range(3, 65):
+        (volume / "fd" / str(n)).symlink_to("/decoy")
+    config = tmp_path / "secpolicy.yaml"
+    config.write_text(f"run:\n  allowed-bind-mounts: [{volume}]\n")
+    result = secpolicy_run(
+        "--rootfs",
+        str(root),
+        "--config",
+        str(config),
+        "-u",
+        "1000",
+        "--read-only",
+        "-v",
+        f"{volume}:/data",
+        "--",
+        "true",
+    )
+    assert result.returncode == 125
+    assert "inside /proc" in result.stderr
+
+
+@needs_root
+def test_an_id_out_of_range_is_refused_not_taken_for_root(tmp_path: Path) -> None:
+    root = make_rootfs(tmp_path / "ids")
+    with (root / "etc" / "passwd").open("a") as fh:
+        fh.write("svc:x:4294967295:4294967295::/:/bin/sh\nodd:x:\u00b2:1::/:/bin/sh\n")
+    for user in ("svc", "4294967295", "1000:4294967295"):
+        result = secpolicy_run("--rootfs", str(root), "-u", user, "--", "/bin/id", "-u")
+        assert result.returncode == 125, (user, result.stdout)
+        assert "outside 0-2147483647" in result.stderr
+    odd = secpolicy_run("--rootfs", str(root), "-u", "odd", "--", "/bin/id", "-u")
+    assert odd.returncode == 125
+    assert "internal error" not in odd.stderr
+
+
+@needs_root
+@pytest.mark.parametrize("runtime", ["bundled", "runc"])
+def test_an_ignored_sigchld_in_the_caller_changes_nothing(rootfs: Path, runtime: str) -> None:
+    def ignore_sigchld() -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+    result = secpolicy_run(
+        "--rootfs",
+        str(rootfs),
+        "--runtime",
+        runtime,
+        "-u",
+        "1000",
+        "--",
+        "/bin/sh",
+        "-c",
+        "exit 3",
+        preexec_fn=ignore_sigchld,
+        timeout=30,
+    )
+    assert result.returncode == 3, result.stderr
+
+
+@needs_root
+def test_every_catchable_signal_is_forwarded_and_none_kills_the_caller(rootfs: Path) -> None:
+    script = (
+        "trap 'echo got ALRM' ALRM; trap 'echo got USR1' USR1; trap '' TERM INT;"
+        "echo ready; i=0; while [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; exit 7"
+    )
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secpolicy",
+            "run",
+            "--rootfs",
+            str(rootfs),
+            "-u",
+            "1000",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGALRM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGUSR1)
+        for _ in range(30):  # a flood, until after the command has exited
+            time.sleep(0.05)
+            with __import__("contextlib").suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 7, err
+    assert "got ALRM" in out
+    assert "got USR1" in out
+    assert "Traceback" not in err
+
+
+@needs_root
+def test_what_runc_does_with_stdio_and_the_working_directory(tmp_path: Path) -> None:
+    root = make_rootfs(tmp_path / "cwd")
+    (root / "root").mkdir(mode=0o700)
+    (root / "cache").symlink_to("/var/cache/app")  # dangling: the mount point is created where it points
+    result = secpolicy_run(
+        "--rootfs",
+        str(root),
+        "-u",
+        "1000",
+        "-w",
+        "/root",
+        "--tmpfs",
+        "/cache",
+        "--",
+        "/bin/sh",
+        "-c",
+        "pwd; echo to-stdout > /dev/stdout; ls -d /var/cache/app",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["/root", "to-stdout", "/var/cache/app"]
+    created = secpolicy_run("--rootfs", str(root), "-u", "1000", "-w", "/srv/new", "--", "/bin/pwd")
+    assert (created.returncode, created.stdout.strip()) == (0, "/srv/new")
+
+
+@needs_root
+def test_a_tty_with_piped_input_ends_when_the_input_does(rootfs: Path) -> None:
+    result = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "-t", "--", "/bin/cat", input="hi\n", timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert "hi" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,13 @@ def test_user_as_runc_resolves_it(
 def test_unknown_names_are_errors(root: Path, spec: str, group_add: tuple[str, ...], error: str) -> None:
     with pytest.raises(RootfsError, match=error):
         user(root, spec, group_add)
+
+
+def test_a_fifo_or_a_device_as_passwd_is_no_account_and_never_blocks(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    os.mkfifo(root / "etc" / "passwd")  # opening it for reading would wait for a writer
+    (root / "etc" / "group").symlink_to("/dev/zero")  # inside the rootfs: a dangling link, not the host's device
+    with pytest.raises(RootfsError, match="unable to find user app"):
+        user(root, "app")
+    assert user(root, "1000").gid == 0

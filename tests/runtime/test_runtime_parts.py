@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from containers import make_rootfs
 
-from secpolicy.runtime import bundled, caps, libc, oci, spec
+from secpolicy.runtime import bundled, caps, libc, oci, signals, spec
 from secpolicy.runtime.plan import RunOptions, plan
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the bundled runtime is Linux only")
@@ -57,6 +57,16 @@ def test_the_config_reads_into_what_the_runtime_does(config: dict[str, Any]) -> 
         (lambda c: c["linux"]["namespaces"].append({"type": "user"}), "not supported"),
         (lambda c: c["linux"]["namespaces"].append({"type": "net", "path": "/x"}), "joining"),
         (lambda c: c["process"].pop("user"), "invalid config.json"),
+        (lambda c: c["linux"].update(seccomp={"defaultAction": "SCMP_ACT_ERRNO"}), "linux.seccomp: not carried"),
+        (lambda c: c.update(hooks={}), "hooks: not carried out"),
+        (lambda c: c["process"].update(oomScoreAdj=5), "process.oomScoreAdj"),
+        (lambda c: c["mounts"].append({"destination": "/x", "type": "tmpfs", "options": ["rprivate"]}), "option"),
+        (lambda c: c["mounts"].append({"destination": "/c", "type": "cgroup2", "source": "cgroup"}), "cgroup2"),
+        (lambda c: c["linux"].update(namespaces=[{"type": "pid"}]), "needs a mount namespace"),
+        (lambda c: c["linux"].update(namespaces=[{"type": "mount"}]), "needs a uts namespace"),
+        (lambda c: c["process"]["user"].update(uid=4294967295), "0-2147483647"),
+        (lambda c: c["process"]["user"].update(gid=-1), "0-2147483647"),
+        (lambda c: c["process"]["user"].update(additionalGids=[True]), "0-2147483647"),
     ],
 )
 def test_invalid_configs_are_errors(config: dict[str, Any], change: Any, message: str) -> None:
@@ -180,6 +190,8 @@ def test_the_program_is_looked_up_as_execvp_does_but_never_the_interpreter(tmp_p
     (bin_dir / "escape").write_text("#!/proc/self/exe -c\n")
     (bin_dir / "escape").chmod(0o755)
     (bin_dir / "python").write_text(f"#!{os.path.realpath(sys.executable)}\n")
+    (bin_dir / "nested").write_text(f"#!{bin_dir / 'escape'}\n")
+    (bin_dir / "nested").chmod(0o755)
     (bin_dir / "python").chmod(0o755)
     info = os.stat(os.path.realpath(sys.executable))
     me = (info.st_dev, info.st_ino)
@@ -190,6 +202,7 @@ def test_the_program_is_looked_up_as_execvp_does_but_never_the_interpreter(tmp_p
         ("missing", 127, "not found"),
         ("data", 126, "permission denied"),
         ("escape", 126, "under /proc"),
+        ("nested", 126, "under /proc"),  # a #! line that names a script whose #! line is /proc
         ("python", 126, "own interpreter"),
         (os.path.realpath(sys.executable), 126, "own interpreter"),
         ("/proc/self/exe", 126, "own interpreter"),
@@ -200,9 +213,9 @@ def test_the_program_is_looked_up_as_execvp_does_but_never_the_interpreter(tmp_p
 
 
 def test_exit_statuses() -> None:
-    assert bundled.exit_code(7 << 8) == 7
-    assert bundled.exit_code(signal.SIGKILL) == 137
-    assert bundled.exit_code(0) == 0
+    assert signals.exit_code(7 << 8) == 7
+    assert signals.exit_code(signal.SIGKILL) == 137
+    assert signals.exit_code(0) == 0
 
 
 @linux
