@@ -12,6 +12,7 @@ names an earlier stage, is left to the lint itself.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,9 +66,17 @@ def _images(text: str) -> Iterable[str]:
         at = text.find("image", end)
 
 
+IN_LINE = 0.005  # seconds: an answer this quick came from the cache, not from a registry
+
+
 def prefetch(resolver: ImageResolver, refs: Iterable[str], workers: int = WORKERS) -> None:
-    refs = list(refs)
-    if not refs:
-        return
-    with ThreadPoolExecutor(max_workers=min(workers, len(refs))) as pool:
-        list(pool.map(resolver.image, refs))
+    """Resolve ``refs``: in line while the answers come from the cache, on threads from the first that does not."""
+    pending = list(refs)
+    while pending:
+        started = time.perf_counter()
+        resolver.image(pending.pop(0))
+        if time.perf_counter() - started > IN_LINE:
+            break
+    if pending:
+        with ThreadPoolExecutor(max_workers=min(workers, len(pending))) as pool:
+            list(pool.map(resolver.image, pending))

@@ -71,3 +71,25 @@ def test_a_cold_cache_is_filled_a_few_images_at_a_time(tmp_path: Path, monkeypat
         prefetch(resolver, refs)
     assert 1 < most[0] <= WORKERS  # concurrent, and bounded
     assert [resolver.user(ref).uid for ref in refs] == [1000 + i for i in range(20)]
+
+
+def test_answers_from_the_cache_are_read_in_line_and_a_slow_one_sends_the_rest_to_threads(monkeypatch) -> None:
+    import threading
+    import time
+
+    from secpolicy.images import prefetch as module
+
+    seen: list[tuple[str, bool]] = []
+
+    class Resolver:
+        def image(self, ref: str) -> None:
+            seen.append((ref, threading.current_thread() is threading.main_thread()))
+            if ref == "slow":
+                time.sleep(module.IN_LINE * 2)
+
+    module.prefetch(Resolver(), ["a", "b", "c"])  # type: ignore[arg-type]
+    assert seen == [("a", True), ("b", True), ("c", True)]
+    seen.clear()
+    module.prefetch(Resolver(), ["a", "slow", "c", "d"])  # type: ignore[arg-type]
+    assert seen[:2] == [("a", True), ("slow", True)]
+    assert sorted(seen[2:]) == [("c", False), ("d", False)]
