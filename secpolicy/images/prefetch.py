@@ -5,7 +5,9 @@ processes when there are many files).  With a registry among the sources a
 quick scan of the files for the literal references they name (``FROM`` lines
 of Dockerfiles, ``image:`` of manifests) lets them all be resolved at once,
 a few at a time; the answers land in the resolver and in the on-disk cache,
-where every worker finds them.  A reference with a variable, or one that
+where every worker finds them.  Answers the cache already holds are read in
+line (starting threads would cost more than reading them); the first slow
+one sends the rest to the threads.  A reference with a variable, or one that
 names an earlier stage, is left to the lint itself.
 """
 
