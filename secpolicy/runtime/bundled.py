@@ -37,6 +37,7 @@ what it does, from outside.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import posixpath
@@ -60,6 +61,9 @@ from secpolicy.runtime.spec import Container
 
 _UNTOUCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 _ALL_FDS = 2**31 - 1  # close_range(2) takes the whole range in one call
+_PIPEFS_MAGIC = 0x50495045
+_SOCKFS_MAGIC = 0x534F434B
+INIT_ID = 2**31 - 2  # the init's uid and gid once it has set up: nobody's, far from any image's users
 
 
 class StartError(Exception):
@@ -161,6 +165,7 @@ class Runtime:
 
     def _init(self, start: _Start) -> NoReturn:  # pragma: no cover - in the container's process
         """Pid 1 of the container's pid namespace."""
+        child = -1
         try:
             lock_imports()
             self.caps.set_pdeathsig(signal.SIGKILL)
@@ -168,20 +173,47 @@ class Runtime:
             self.caps.set_name("secpolicy-init")
             os.setsid()  # the terminal's signals reach the caller only, which forwards them once
             ready, in_place = os.pipe2(os.O_CLOEXEC)
+            go, joined = os.pipe2(os.O_CLOEXEC)
             child = os.fork()
             if child == 0:
                 os.close(ready)
-                self._container(start, in_place)
+                os.close(joined)
+                self._container(start, in_place, go)
             os.close(in_place)
-            _close_all_but(ready, start.report)  # the caller's descriptors and the pty: nothing stays
-            if os.read(ready, 1) == b"R":  # the container's file system is complete: join it
+            os.close(go)
+            _close_all_but(ready, joined, start.report)  # the caller's descriptors and the pty: nothing stays
+            # the command waits until this is done: at no moment does it share a namespace with a
+            # privileged init, nor can it exit before the init has joined
+            in_container = os.read(ready, 1) == b"R"
+            _blank_arguments_and_environment()
+            if in_container:
                 self._join(child, start.container.namespaces & ~libc.CLONE_NEWPID)
-            os.close(ready)
-            self._keep_only_kill(start.last_cap)
+            self._drop_all_but_kill(start.last_cap)
+            for fd in (0, 1, 2, ready):
+                os.close(fd)
+            if in_container:
+                os.write(joined, b"J")
+            os.close(joined)
             os.close(start.report)
             os._exit(signals.supervise(child, reap_all=True))
-        except BaseException as exc:  # whatever it is, the caller hears of it
+        except BaseException as exc:  # whatever it is, the command does not start and the caller hears of it
+            if child > 0:
+                with contextlib.suppress(OSError):
+                    os.kill(child, signal.SIGKILL)
             _report(start.report, 125, f"the init failed: {exc}")
+
+    def _own_stdio(self, uid: int, *, pty: bool) -> None:  # pragma: no cover - in the container's process
+        """Give the container's user its pipes and sockets (and our pty), as runc's fixStdioPermissions does,
+        so that it may reopen /dev/stdout; a terminal, file or named pipe of the host keeps its owner."""
+        for fd in (0, 1, 2):
+            try:
+                info = os.fstat(fd)
+                anonymous = self.lc.fs_type(fd) in (_PIPEFS_MAGIC, _SOCKFS_MAGIC)
+            except OSError:
+                continue
+            if (anonymous or (pty and stat.S_ISCHR(info.st_mode))) and info.st_uid != uid:
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, uid, -1)
 
     def _join(self, child: int, namespaces: int) -> None:  # pragma: no cover - in the init
         """Enter the container's namespaces (a pidfd names the child without /proc), and its root."""
@@ -192,18 +224,29 @@ class Runtime:
             os.close(pidfd)
         os.chdir("/")
 
-    def _keep_only_kill(self, last_cap: int) -> None:  # pragma: no cover - in the init
-        kill = 1 << caps.NUMBERS["KILL"]  # to signal a command that runs as another user
+    def _drop_all_but_kill(self, last_cap: int) -> None:  # pragma: no cover - in the init
+        """An unused uid holding CAP_KILL alone (to signal a command of another uid), no_new_privs: even a
+        container allowed to ptrace the init gets nothing a container process does not have."""
+        kill = 1 << caps.NUMBERS["KILL"]
         self.caps.drop_bounding(kill, last_cap)
+        self.caps.set_keepcaps(True)
+        os.setgroups([])
+        os.setresgid(INIT_ID, INIT_ID, INIT_ID)
+        os.setresuid(INIT_ID, INIT_ID, INIT_ID)
+        self.caps.set_keepcaps(False)
         self.caps.capset(kill, kill, 0)
         self.caps.set_ambient(0, last_cap)
         self.caps.set_no_new_privs()
+        self.caps.set_not_dumpable()  # a credential change may have reset it (fs.suid_dumpable)
+        self.caps.set_pdeathsig(signal.SIGKILL)
 
-    def _container(self, start: _Start, in_place: int) -> NoReturn:  # pragma: no cover - in the container
+    def _container(  # pragma: no cover - in the container's process
+        self, start: _Start, in_place: int, go: int
+    ) -> NoReturn:
         c = start.container
         step = "the namespaces"
         try:
-            _close_all_but(start.report, start.tty, in_place)  # nothing the caller holds stays reachable
+            _close_all_but(start.report, start.tty, in_place, go)  # nothing the caller holds stays reachable
             self.caps.set_pdeathsig(signal.SIGKILL)
             os.setsid()
             if start.tty >= 0:
@@ -216,6 +259,9 @@ class Runtime:
             self.fs.prepare(c)
             os.write(in_place, b"R")
             os.close(in_place)
+            if os.read(go, 1) != b"J":
+                raise StartError(125, "the init could not enter the container's namespaces")
+            os.close(go)
             step = "the host name"
             if c.hostname and c.namespaces & libc.CLONE_NEWUTS:
                 self.lc.sethostname(c.hostname)
@@ -225,7 +271,7 @@ class Runtime:
             step = f"the working directory {c.cwd}"
             entered = _try_chdir(c.cwd)  # as root first, as runc: a directory only root may enter is fine
             step = "the credentials"
-            _own_stdio(c.uid, pty=start.tty >= 0)
+            self._own_stdio(c.uid, pty=start.tty >= 0)
             self.caps.drop_bounding(c.bounding, start.last_cap)
             self.caps.set_keepcaps(True)
             os.setgroups(c.additional_gids)
@@ -300,6 +346,8 @@ def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int
         return  # executable but unreadable: the kernel decides
     try:
         head = os.read(fd, 256)
+    except OSError:
+        return  # unreadable: the kernel decides
     finally:
         os.close(fd)
     if head.startswith(b"#!"):
@@ -311,6 +359,8 @@ def _refuse_runtime(candidate: str, info: os.stat_result, interpreter: tuple[int
             target = os.stat(interp)
         except OSError:
             return
+        if not stat.S_ISREG(target.st_mode):
+            raise StartError(126, f"{candidate}: its #! interpreter {interp} is not a program")
         if (target.st_dev, target.st_ino) == interpreter:
             raise StartError(126, f"{candidate}: refusing a #! line that runs the runtime's own interpreter")
         _refuse_runtime(interp, target, interpreter, depth + 1)
@@ -324,18 +374,16 @@ def _try_chdir(path: str) -> bool:
     return True
 
 
-def _own_stdio(uid: int, *, pty: bool) -> None:
-    """Give the container's user its pipes and sockets (and our pty), as runc's fixStdioPermissions does,
-    so that it may reopen /dev/stdout; a terminal or file of the host keeps its owner."""
-    for fd in (0, 1, 2):
-        try:
-            info = os.fstat(fd)
-        except OSError:
-            continue
-        ours = stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode) or (pty and stat.S_ISCHR(info.st_mode))
-        if ours and info.st_uid != uid:
-            with contextlib.suppress(OSError):
-                os.fchown(fd, uid, -1)
+def _blank_arguments_and_environment() -> None:
+    """Zero the caller's command line and environment in this process's memory (/proc/1/{cmdline,environ}).
+
+    Python copied both at start-up; the kernel's PR_SET_MM would need CAP_SYS_RESOURCE instead."""
+    with open("/proc/self/stat", "rb") as fh:
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    arg_start, arg_end, env_start, env_end = (int(f) for f in fields[45:49])  # fields 48-51 of proc(5)
+    for start, end in ((arg_start, arg_end), (env_start, env_end)):
+        if 0 < start < end:
+            ctypes.memset(start, 0, end - start)
 
 
 def _close_all_but(*keep: int) -> None:
@@ -397,11 +445,19 @@ class _Terminal:
 
     @staticmethod
     def _feed(master: int) -> None:
-        """stdin to the pty; at the end of a piped stdin, the end-of-file character (as a typed ^D)."""
-        _Terminal._pump(0, master)
-        if not os.isatty(0):
-            with contextlib.suppress(OSError):
-                os.write(master, termios.tcgetattr(master)[6][termios.VEOF])
+        """stdin to the pty; at the end of a piped stdin, the end-of-file character as a typed ^D (twice
+        after a partial line: the first only ends the line)."""
+        last = b"\n"
+        try:
+            while data := os.read(0, 65536):
+                last = data[-1:]
+                while data:
+                    data = data[os.write(master, data) :]
+            if not os.isatty(0):
+                eof = termios.tcgetattr(master)[6][termios.VEOF]
+                os.write(master, eof if last == b"\n" else eof + eof)
+        except OSError:
+            pass  # the container's side closed (EIO)
 
     @staticmethod
     def _pump(source: int, target: int) -> None:

@@ -136,8 +136,8 @@ class Filesystem:
         resolve = _STRICT if _strict(mount) else _IN_ROOT
         try:
             self._mount(root, mount, resolve)
-        except FileNotFoundError as exc:
-            raise FsError(exc.errno, f"mount {mount.destination}: {exc.strerror}") from None
+        except FsError:
+            raise
         except OSError as exc:
             if exc.errno == errno.ELOOP and resolve == _STRICT:
                 raise FsError(
@@ -145,7 +145,7 @@ class Filesystem:
                     f"{mount.type} must be mounted on an ordinary directory, and {mount.destination} "
                     "in the rootfs is (or passes through) a symbolic link",
                 ) from None
-            raise
+            raise FsError(exc.errno, f"mount {mount.destination}: {exc.strerror or exc}") from None
 
     def _kernel_fs(self, fd: int, mount: MountSpec) -> None:
         """A mount of the image's or the user's never lands inside proc or sysfs (runc: "inside /proc")."""

@@ -52,7 +52,8 @@ def run_with(runtime: str, config: dict[str, Any]) -> int:
                 [program, "--root", state, "run", "--bundle", bundle, name],
                 preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, old_mask),
             )
-            proc.returncode = signals.supervise(proc.pid, reap_all=False)
+            # runc shares our process group: the terminal's ^C reached it already
+            proc.returncode = signals.supervise(proc.pid, reap_all=False, from_kernel=False)
             return proc.returncode
         finally:
             signals.drain()

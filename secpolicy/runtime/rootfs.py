@@ -82,9 +82,16 @@ def _open_in_root(root: Path, name: str) -> int:
         return os.open(resolve(root, name), flags | os.O_NOFOLLOW)
     top = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        return lc.openat2(top, name.lstrip("/"), flags, libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS)
+        # O_PATH first: a device node planted as /etc/passwd is looked at, never opened
+        found = lc.openat2(top, name.lstrip("/"), os.O_PATH, libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS)
     finally:
         os.close(top)
+    try:
+        if not stat.S_ISREG(os.fstat(found).st_mode):
+            raise OSError(f"{name} in the rootfs is not a regular file")
+        return os.open(f"/proc/self/fd/{found}", flags)
+    finally:
+        os.close(found)
 
 
 def _lines(root: Path, name: str) -> list[list[str]]:

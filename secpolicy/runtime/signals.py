@@ -1,8 +1,10 @@
 """Signals between the caller, the init and the container: which are forwarded, and the wait for a child.
 
 Every catchable signal is forwarded, as runc forwards them, except SIGCHLD
-(the wait itself), SIGURG, and the synchronous faults (SIGSEGV, SIGBUS,
-SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), which must never be blocked.
+(the wait itself), SIGURG, the synchronous faults (SIGSEGV, SIGBUS,
+SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), which must never be blocked,
+and job control (SIGTSTP, SIGTTIN, SIGTTOU), which must keep stopping
+secpolicy itself when it runs in the background of a shell.
 They are blocked in the waiting process and taken with ``sigwaitinfo``, so a
 signal that arrives at any moment is queued rather than lost or fatal; what
 is still pending when the wait ends is drained before the mask comes back.
@@ -27,7 +29,11 @@ _NOT_FORWARDED = {
     signal.SIGTRAP,
     signal.SIGSYS,
     signal.SIGABRT,
+    signal.SIGTSTP,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
 }
+SI_KERNEL = 0x80  # si_code of a signal the kernel sent, as the terminal's ^C
 FORWARDED = frozenset(s for s in signal.valid_signals() if s not in _NOT_FORWARDED)
 WATCHED = FORWARDED | {signal.SIGCHLD}
 
@@ -41,13 +47,20 @@ def exit_code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def supervise(child: int, *, reap_all: bool, on_signal: Callable[[int], None] | None = None) -> int:
+def supervise(
+    child: int, *, reap_all: bool, on_signal: Callable[[int], None] | None = None, from_kernel: bool = True
+) -> int:
     """Forward the watched signals to ``child`` until it exits; reap every zombie when ``reap_all``.
 
-    The caller has blocked ``WATCHED``.  Returns the child's exit code (128+N for a signal).
+    The caller has blocked ``WATCHED``.  ``from_kernel=False`` leaves out what the kernel sent (the
+    terminal's ^C), for a child in our process group that got it already.  Returns the child's exit
+    code (128+N for a signal).
     """
     while True:
-        number = signal.sigwaitinfo(WATCHED).si_signo
+        info = signal.sigwaitinfo(WATCHED)
+        number = info.si_signo
+        if number != signal.SIGCHLD and not from_kernel and info.si_code == SI_KERNEL:
+            continue
         if number != signal.SIGCHLD:
             if on_signal is not None:
                 on_signal(number)

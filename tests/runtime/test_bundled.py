@@ -334,7 +334,7 @@ def test_the_host_interpreter_is_out_of_reach(rootfs: Path) -> None:
         "readlink /proc/1/fd/0 >/dev/null 2>&1 && echo saw-fd;"
         "readlink /proc/1/cwd >/dev/null 2>&1 && echo saw-cwd;"
         "cat /proc/1/environ >/dev/null 2>&1 && echo saw-environ;"
-        "[ $(ls /proc/1/fd | wc -l) = 3 ] || echo init-holds-more-than-stdio;"
+        "[ $(ls /proc/1/fd | wc -l) = 0 ] || echo init-holds-descriptors;"
         "echo done"
     )
     result = secpolicy_run("--rootfs", str(rootfs), "--audit", "--", "/bin/sh", "-c", probe)
@@ -403,13 +403,21 @@ def test_the_import_lock_is_what_keeps_planted_modules_out(
 
 @needs_root
 def test_ptrace_into_the_init_reaches_nothing_of_the_host(rootfs: Path) -> None:
-    probe = "ls /proc/1/root/../..; echo ---; cat /proc/1/net/dev; echo ---; grep CapEff /proc/1/status"
-    result = secpolicy_run("--rootfs", str(rootfs), "--audit", "--cap-add", "SYS_PTRACE", "--", "/bin/sh", "-c", probe)
-    assert result.returncode == 0, result.stderr
-    listing, net, caps_line = result.stdout.split("---\n")
-    assert sorted(listing.split()) == sorted(os.listdir(rootfs))  # the container's root, not the host's
-    assert [line.split(":")[0].strip() for line in net.splitlines()[2:]] == ["lo"]  # its network, not the host's
-    assert caps_line.split() == ["CapEff:", "0000000000000020"]  # the init keeps CAP_KILL only
+    probe = (
+        "grep -E '^(Uid|CapEff)' /proc/1/status; ls /proc/1/root/../..; echo ---; cat /proc/1/net/dev; echo ---;"
+        "tr -d '\\000' < /proc/1/environ | wc -c; tr -d '\\000' < /proc/1/cmdline | wc -c"
+    )
+    flags = ["--rootfs", str(rootfs), "--audit", "--cap-add", "SYS_PTRACE", "--", "/bin/sh", "-c", probe]
+    for _ in range(8):  # the command's first look at pid 1 already finds it joined and stripped, every time
+        result = secpolicy_run(*flags, env={**os.environ, "SECRET_TOKEN": "hunter2"})
+        assert result.returncode == 0, result.stderr
+        listing, net, sizes = result.stdout.split("---\n")
+        ids, caps_line, *names = listing.splitlines()
+        assert ids.split()[1:] == [str(2**31 - 2)] * 4  # an unused uid
+        assert caps_line.split() == ["CapEff:", "0000000000000020"]  # CAP_KILL alone
+        assert sorted(names) == sorted(os.listdir(rootfs))  # the container's root, not the host's
+        assert [line.split(":")[0].strip() for line in net.splitlines()[2:]] == ["lo"]  # its network
+        assert sizes.split() == ["0", "0"]  # neither the caller's environment nor its command line
 
 
 @needs_root
@@ -549,3 +557,31 @@ def test_a_tty_with_piped_input_ends_when_the_input_does(rootfs: Path) -> None:
     result = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "-t", "--", "/bin/cat", input="hi\n", timeout=20)
     assert result.returncode == 0, result.stderr
     assert "hi" in result.stdout
+
+
+@needs_root
+def test_a_partial_last_line_under_a_tty_still_ends_the_input(rootfs: Path) -> None:
+    result = secpolicy_run(
+        "--rootfs", str(rootfs), "-u", "1000", "-t", "--", "/bin/cat", input="no newline", timeout=20
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no newline" in result.stdout
+
+
+@needs_root
+def test_a_named_pipe_of_the_host_keeps_its_owner(rootfs: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)
+    holder = os.open(fifo, os.O_RDWR)  # both ends, so nothing blocks
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "secpolicy", "run", "--rootfs", str(rootfs), "-u", "1000", "--", "/bin/true"],
+            stdout=holder,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(holder)
+    assert result.returncode == 0, result.stderr
+    assert fifo.stat().st_uid == 0

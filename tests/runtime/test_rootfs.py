@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,12 @@ def test_a_fifo_or_a_device_as_passwd_is_no_account_and_never_blocks(tmp_path: P
     with pytest.raises(RootfsError, match="unable to find user app"):
         user(root, "app")
     assert user(root, "1000").gid == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_node_as_passwd_is_never_opened(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    os.mknod(root / "etc" / "passwd", 0o644 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero: reading never ends
+    with pytest.raises(RootfsError, match="unable to find user app"):
+        user(root, "app")

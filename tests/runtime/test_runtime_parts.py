@@ -192,6 +192,8 @@ def test_the_program_is_looked_up_as_execvp_does_but_never_the_interpreter(tmp_p
     (bin_dir / "python").write_text(f"#!{os.path.realpath(sys.executable)}\n")
     (bin_dir / "nested").write_text(f"#!{bin_dir / 'escape'}\n")
     (bin_dir / "nested").chmod(0o755)
+    (bin_dir / "odd").write_text(f"#!{tmp_path}\n")  # a directory as the interpreter
+    (bin_dir / "odd").chmod(0o755)
     (bin_dir / "python").chmod(0o755)
     info = os.stat(os.path.realpath(sys.executable))
     me = (info.st_dev, info.st_ino)
@@ -202,7 +204,8 @@ def test_the_program_is_looked_up_as_execvp_does_but_never_the_interpreter(tmp_p
         ("missing", 127, "not found"),
         ("data", 126, "permission denied"),
         ("escape", 126, "under /proc"),
-        ("nested", 126, "under /proc"),  # a #! line that names a script whose #! line is /proc
+        ("nested", 126, "under /proc"),
+        ("odd", 126, "not a program"),  # a #! line that names a script whose #! line is /proc
         ("python", 126, "own interpreter"),
         (os.path.realpath(sys.executable), 126, "own interpreter"),
         ("/proc/self/exe", 126, "own interpreter"),
