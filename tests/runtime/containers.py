@@ -65,3 +65,29 @@ needs_root = pytest.mark.skipif(
     reason="the bundled runtime needs Linux, root (namespaces and mounts) and a static busybox "
     "(dev.sh test installs busybox-static as root)",
 )
+
+
+def started(rootfs: Path, script: str) -> subprocess.Popen[str]:
+    """``secpolicy run -u 1000 -- sh -c SCRIPT`` in the background, once the script has printed its first line."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secpolicy",
+            "run",
+            "--rootfs",
+            str(rootfs),
+            "-u",
+            "1000",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    return proc

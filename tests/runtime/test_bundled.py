@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from containers import make_rootfs, needs_root, needs_runc, secpolicy_run, status_lines
+from containers import make_rootfs, needs_root, needs_runc, secpolicy_run, started, status_lines
 
 STATUS = ["/bin/grep", "-E", "^(Uid|Gid|Groups|Cap...|NoNewPrivs|Seccomp):", "/proc/self/status"]
 POD = (
@@ -152,27 +153,7 @@ def test_exit_codes(rootfs: Path) -> None:
 @needs_root
 def test_a_signal_to_secpolicy_run_reaches_the_command(rootfs: Path) -> None:
     script = "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done"
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secpolicy",
-            "run",
-            "--rootfs",
-            str(rootfs),
-            "-u",
-            "1000",
-            "--",
-            "/bin/sh",
-            "-c",
-            script,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
+    with started(rootfs, script) as proc:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert (proc.returncode, out.strip()) == (3, "got TERM"), err
@@ -491,33 +472,13 @@ def test_every_catchable_signal_is_forwarded_and_none_kills_the_caller(rootfs: P
         "trap 'echo got ALRM' ALRM; trap 'echo got USR1' USR1; trap '' TERM INT;"
         "echo ready; i=0; while [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; exit 7"
     )
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secpolicy",
-            "run",
-            "--rootfs",
-            str(rootfs),
-            "-u",
-            "1000",
-            "--",
-            "/bin/sh",
-            "-c",
-            script,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
+    with started(rootfs, script) as proc:
         proc.send_signal(signal.SIGALRM)
         time.sleep(0.2)
         proc.send_signal(signal.SIGUSR1)
         for _ in range(30):  # a flood, until after the command has exited
             time.sleep(0.05)
-            with __import__("contextlib").suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
                 proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
