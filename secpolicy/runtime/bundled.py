@@ -61,6 +61,9 @@ from secpolicy.runtime.spec import Container
 
 _UNTOUCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 _ALL_FDS = 2**31 - 1  # close_range(2) takes the whole range in one call
+_DEVPTS_SUPER_MAGIC = 0x1CD1
+_TIOCSPTLCK = 0x40045431  # asm-generic ioctls (x86_64, aarch64); Python's termios lacks both
+_TIOCGPTPEER = 0x5441
 _PIPEFS_MAGIC = 0x50495045
 _SOCKFS_MAGIC = 0x534F434B
 INIT_ID = 2**31 - 2  # the init's uid and gid once it has set up: nobody's, far from any image's users
@@ -90,7 +93,7 @@ def lock_imports() -> None:
 class _Start:
     container: Container
     report: int  # the write end of the pipe to the caller
-    tty: int  # the pty's terminal side, or -1
+    console: int  # the container's end of the socket its pty's master comes back through, or -1
     interpreter: tuple[int, int]  # (st_dev, st_ino) of the host interpreter, never run in the container
     last_cap: int
 
@@ -108,12 +111,16 @@ class Runtime:
             warn(message)
         host = os.stat(sys.executable)
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
-        master = tty = -1
+        master = console = -1
+        theirs = None
         if container.terminal:
-            master, tty = os.openpty()
-            os.set_inheritable(master, False)
-            _copy_winsize(0, tty)
-        start = _Start(container, write_end, tty, (host.st_dev, host.st_ino), caps.last_cap())
+            # the pty is the container's own (its devpts), as runc's console socket makes it: the master
+            # comes back over this socket; socket is loaded here, since the children may import nothing
+            import socket
+
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            console = theirs.fileno()
+        start = _Start(container, write_end, console, (host.st_dev, host.st_ino), caps.last_cap())
         sys.stdout.flush()
         sys.stderr.flush()
         # an ignored SIGCHLD (inherited from whoever started us) would let the kernel reap the init unseen
@@ -124,9 +131,12 @@ class Runtime:
             pid = self._fork_init(start)
             os.close(write_end)
             write_end = -1
-            if tty >= 0:
-                os.close(tty)
-                tty = -1
+            if theirs is not None:
+                theirs.close()
+                master = _receive_master(ours)
+                ours.close()
+                if master >= 0:
+                    _copy_winsize(0, master)
             message = _read_all(read_end)
             copier = _Terminal(master).start() if master >= 0 else None
 
@@ -141,7 +151,7 @@ class Runtime:
             signals.drain()
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
             signal.signal(signal.SIGCHLD, old_chld)
-            for fd in (read_end, write_end, tty, master):
+            for fd in (read_end, write_end, master):
                 if fd >= 0:
                     os.close(fd)
         if message:
@@ -202,6 +212,31 @@ class Runtime:
                     os.kill(child, signal.SIGKILL)
             _report(start.report, 125, f"the init failed: {exc}")
 
+    def _console(self, console: int) -> None:  # pragma: no cover - in the container's process
+        """A pty of the container's own devpts: its master to the caller, its terminal as stdio and /dev/console."""
+        import socket  # loaded by the caller before the fork (-t): no import happens here
+
+        master = os.open("/dev/pts/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        try:
+            if self.lc.fs_type(master) != _DEVPTS_SUPER_MAGIC:
+                raise StartError(125, "/dev/pts/ptmx in the container is not the container's devpts")
+            fcntl.ioctl(master, _TIOCSPTLCK, b"\0\0\0\0")  # unlock the terminal side
+            terminal_side = fcntl.ioctl(master, _TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+            with socket.socket(fileno=os.dup(console)) as channel:
+                channel.sendmsg([b"m"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, master.to_bytes(4, sys.byteorder))])
+        finally:
+            os.close(master)
+            os.close(console)
+        root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            self.fs.console(root, terminal_side)
+        finally:
+            os.close(root)
+        fcntl.ioctl(terminal_side, termios.TIOCSCTTY, 0)
+        for fd in (0, 1, 2):
+            os.dup2(terminal_side, fd)
+        os.close(terminal_side)
+
     def _own_stdio(self, uid: int, *, pty: bool) -> None:  # pragma: no cover - in the container's process
         """Give the container's user its pipes and sockets (and our pty), as runc's fixStdioPermissions does,
         so that it may reopen /dev/stdout; a terminal, file or named pipe of the host keeps its owner."""
@@ -246,13 +281,9 @@ class Runtime:
         c = start.container
         step = "the namespaces"
         try:
-            _close_all_but(start.report, start.tty, in_place, go)  # nothing the caller holds stays reachable
+            _close_all_but(start.report, start.console, in_place, go)  # nothing the caller holds stays reachable
             self.caps.set_pdeathsig(signal.SIGKILL)
             os.setsid()
-            if start.tty >= 0:
-                fcntl.ioctl(start.tty, termios.TIOCSCTTY, 0)
-                for fd in (0, 1, 2):
-                    os.dup2(start.tty, fd)
             self.lc.unshare(c.namespaces & ~libc.CLONE_NEWPID)
             step = "the root file system"
             os.umask(0)
@@ -262,6 +293,9 @@ class Runtime:
             if os.read(go, 1) != b"J":
                 raise StartError(125, "the init could not enter the container's namespaces")
             os.close(go)
+            if start.console >= 0:
+                step = "the terminal"
+                self._console(start.console)
             step = "the host name"
             if c.hostname and c.namespaces & libc.CLONE_NEWUTS:
                 self.lc.sethostname(c.hostname)
@@ -271,7 +305,7 @@ class Runtime:
             step = f"the working directory {c.cwd}"
             entered = _try_chdir(c.cwd)  # as root first, as runc: a directory only root may enter is fine
             step = "the credentials"
-            self._own_stdio(c.uid, pty=start.tty >= 0)
+            self._own_stdio(c.uid, pty=start.console >= 0)
             self.caps.drop_bounding(c.bounding, start.last_cap)
             self.caps.set_keepcaps(True)
             os.setgroups(c.additional_gids)
@@ -400,6 +434,17 @@ def _report(fd: int, code: int, message: str) -> NoReturn:
         os.write(fd, f"{code}:{message}".encode(errors="replace"))
     finally:
         os._exit(code)
+
+
+def _receive_master(channel: Any) -> int:
+    """The pty master the container's process sends, or -1 when it failed before (the socket just closes)."""
+    import socket
+
+    _, ancillary, _, _ = channel.recvmsg(1, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS and len(data) >= 4:
+            return int.from_bytes(data[:4], sys.byteorder)
+    return -1
 
 
 def _read_all(fd: int) -> str:

@@ -191,6 +191,14 @@ class Filesystem:
         finally:
             os.close(dev)
 
+    def console(self, root: int, terminal_side: int) -> None:  # pragma: no cover - in the container's process
+        """/dev/console: the container's pty bound onto a file of our own /dev (runc's setupConsole)."""
+        target = self.target(root, "/dev/console", _STRICT, directory=False)
+        try:
+            self.lc.mount(_fd(terminal_side), _fd(target), None, libc.MS_BIND)
+        finally:
+            os.close(target)
+
     def devnull(self, root: int) -> int:
         fd = self.open_in(root, "dev/null", _STRICT)
         info = os.fstat(fd)

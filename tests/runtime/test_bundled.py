@@ -164,6 +164,13 @@ def test_a_tty_when_asked(rootfs: Path) -> None:
     script = ["/bin/sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo terminal || echo none"]
     with_tty = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "-t", "--", *script, stdin=subprocess.DEVNULL)
     assert (with_tty.returncode, with_tty.stdout.strip()) == (0, "terminal"), with_tty.stderr
+    # the container's own devpts, as runc's console: the pty is /dev/pts/0 there, and /dev/console, the user's
+    probe = ["/bin/sh", "-c", "tty; ls -ln /dev/console"]
+    own = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "-t", "--", *probe, stdin=subprocess.DEVNULL)
+    lines = own.stdout.replace("\r", "").splitlines()
+    assert lines[0] == "/dev/pts/0", own.stdout
+    assert lines[1].split()[2] == "1000"
+    assert lines[1].endswith("/dev/console")
     plain = secpolicy_run("--rootfs", str(rootfs), "-u", "1000", "--", *script, stdin=subprocess.DEVNULL)
     assert plain.stdout.strip() == "none"
 
