@@ -506,9 +506,13 @@ class _Terminal:
 
     @staticmethod
     def _pump(source: int, target: int) -> None:
+        """The pty to stdout; once stdout is gone (``| head -1``), on draining, so the container never blocks."""
         try:
             while data := os.read(source, 65536):
-                while data:
-                    data = data[os.write(target, data) :]
+                while data and target >= 0:
+                    try:
+                        data = data[os.write(target, data) :]
+                    except OSError:
+                        target = -1
         except OSError:
             pass  # the container's side closed (EIO)

@@ -553,3 +553,16 @@ def test_a_named_pipe_of_the_host_keeps_its_owner(rootfs: Path, tmp_path: Path) 
         os.close(holder)
     assert result.returncode == 0, result.stderr
     assert fifo.stat().st_uid == 0
+
+
+@needs_root
+def test_a_tty_whose_reader_goes_away_does_not_hang_the_container(rootfs: Path) -> None:
+    script = "i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i+1)); done; exit 5"
+    command = [sys.executable, "-m", "secpolicy", "run", "--rootfs", str(rootfs), "-u", "1000", "-t", "--"]
+    with subprocess.Popen(
+        [*command, "/bin/sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b"line 0")
+        proc.stdout.close()  # as `| head -1` does
+        assert proc.wait(timeout=30) == 5
