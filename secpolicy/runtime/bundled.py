@@ -110,6 +110,7 @@ class Runtime:
         for message in container.warnings:
             warn(message)
         host = os.stat(sys.executable)
+        _ensure_stdio()
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         master = console = -1
         theirs = None
@@ -199,8 +200,10 @@ class Runtime:
             if in_container:
                 self._join(child, start.container.namespaces & ~libc.CLONE_NEWPID)
             self._drop_all_but_kill(start.last_cap)
-            for fd in (0, 1, 2, ready):
-                os.close(fd)
+            for fd in (0, 1, 2):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            os.close(ready)
             if in_container:
                 os.write(joined, b"J")
             os.close(joined)
@@ -434,6 +437,18 @@ def _report(fd: int, code: int, message: str) -> NoReturn:
         os.write(fd, f"{code}:{message}".encode(errors="replace"))
     finally:
         os._exit(code)
+
+
+def _ensure_stdio() -> None:
+    """A closed 0, 1 or 2 becomes /dev/null: no descriptor of ours may take a number the container uses as stdio."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:  # a lower one was closed too and took it; it is handled on its own turn
+                os.dup2(opened, fd)
+                os.close(opened)
 
 
 def _receive_master(channel: Any) -> int:

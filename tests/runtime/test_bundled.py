@@ -566,3 +566,14 @@ def test_a_tty_whose_reader_goes_away_does_not_hang_the_container(rootfs: Path) 
         assert proc.stdout.readline().startswith(b"line 0")
         proc.stdout.close()  # as `| head -1` does
         assert proc.wait(timeout=30) == 5
+
+
+@needs_root
+def test_a_closed_stdin_of_the_caller_is_no_problem(rootfs: Path) -> None:
+    def close_stdin() -> None:
+        os.close(0)
+
+    result = secpolicy_run(
+        "--rootfs", str(rootfs), "-u", "1000", "--", "/bin/sh", "-c", "echo fine", preexec_fn=close_stdin
+    )
+    assert (result.returncode, result.stdout) == (0, "fine\n"), result.stderr
