@@ -131,6 +131,8 @@ def plan(options: RunOptions, base: StageStart | PodStart | None = None) -> RunP
     args = list(options.command) or base.command()
     if not args:
         raise PlanError("no command: give one after --, or a Dockerfile (--from) with CMD or ENTRYPOINT")
+    if options.workdir is not None and not options.workdir.startswith("/"):
+        raise PlanError(f"-w {options.workdir}: the working directory must be an absolute path")
     if options.network not in ("none", "host"):
         raise PlanError(f"--network {options.network}: use none (a private network namespace) or host")
     mounts = [_tmpfs(t) for t in options.tmpfs] + [_bind(v) for v in options.volumes]

@@ -186,6 +186,8 @@ def _read(config: dict[str, Any]) -> Container:
         raise SpecError("the bundled runtime needs a mount namespace (pivot_root would move the host's root)")
     if config.get("hostname") and not namespaces & libc.CLONE_NEWUTS:
         raise SpecError("a hostname needs a uts namespace")
+    if not str(process.get("cwd", "/")).startswith("/"):
+        raise SpecError(f"process.cwd {process.get('cwd')!r} must be an absolute path")
     root = config["root"]
     return Container(
         root=str(root["path"]),

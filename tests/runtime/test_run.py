@@ -49,6 +49,8 @@ def test_plan_resolves_the_user_and_the_caps(rootfs: Path) -> None:
     assert decided.env["HOME"] == "/home/app"
     with pytest.raises(PlanError, match="no command"):
         plan(RunOptions(rootfs))
+    with pytest.raises(PlanError, match="absolute path"):
+        plan(RunOptions(rootfs, ["x"], workdir="relative"))
     with pytest.raises(PlanError, match="HOST:CONTAINER"):
         plan(RunOptions(rootfs, ["x"], volumes=["relative"]))
 

@@ -65,6 +65,7 @@ def test_the_config_reads_into_what_the_runtime_does(config: dict[str, Any]) -> 
         (lambda c: c["linux"].update(namespaces=[{"type": "pid"}]), "needs a mount namespace"),
         (lambda c: c["linux"].update(namespaces=[{"type": "mount"}]), "needs a uts namespace"),
         (lambda c: c["process"]["user"].update(uid=4294967295), "0-2147483647"),
+        (lambda c: c["process"].update(cwd="relative"), "absolute path"),
         (lambda c: c["process"]["user"].update(gid=-1), "0-2147483647"),
         (lambda c: c["process"]["user"].update(additionalGids=[True]), "0-2147483647"),
     ],
