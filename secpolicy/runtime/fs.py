@@ -112,10 +112,10 @@ class Filesystem:
         kind = os.fstat(fd).st_mode
         if directory and not stat.S_ISDIR(kind):
             os.close(fd)
-            raise FsError(f"mount point {path} in the rootfs is not a directory")
+            raise FsError(f"{path} in the rootfs is not a directory")
         if not directory and stat.S_ISDIR(kind):
             os.close(fd)
-            raise FsError(f"mount point {path} in the rootfs is a directory, the source is a file")
+            raise FsError(f"{path} in the rootfs is a directory, and a file is mounted there")
         return fd
 
     def _flags_of(self, fd: int) -> int:  # pragma: no cover - in the container's process
