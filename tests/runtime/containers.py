@@ -67,26 +67,11 @@ needs_root = pytest.mark.skipif(
 )
 
 
-def started(rootfs: Path, script: str) -> subprocess.Popen[str]:
+def started(rootfs: Path, script: str, *flags: str) -> subprocess.Popen[str]:
     """``secpolicy run -u 1000 -- sh -c SCRIPT`` in the background, once the script has printed its first line."""
+    command = [sys.executable, "-m", "secpolicy", "run", "--rootfs", str(rootfs), "-u", "1000", *flags, "--"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secpolicy",
-            "run",
-            "--rootfs",
-            str(rootfs),
-            "-u",
-            "1000",
-            "--",
-            "/bin/sh",
-            "-c",
-            script,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [*command, "/bin/sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"

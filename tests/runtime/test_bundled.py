@@ -151,9 +151,10 @@ def test_exit_codes(rootfs: Path) -> None:
 
 
 @needs_root
-def test_a_signal_to_secpolicy_run_reaches_the_command(rootfs: Path) -> None:
+@pytest.mark.parametrize("runtime", ["bundled", "runc"])
+def test_a_signal_to_secpolicy_run_reaches_the_command(rootfs: Path, runtime: str) -> None:
     script = "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done"
-    with started(rootfs, script) as proc:
+    with started(rootfs, script, "--runtime", runtime) as proc:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert (proc.returncode, out.strip()) == (3, "got TERM"), err
